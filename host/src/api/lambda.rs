@@ -1,0 +1,306 @@
+//! The Lambda-compatible invoke API:
+//! `POST /2015-03-31/functions/{name}/invocations`, so that
+//! `aws lambda invoke --endpoint-url ...` and boto3 work against Lamina.
+
+use super::response::{Response, add_request_id, add_timing, aws_error, full};
+use super::server::{Host, new_request_id, read_body};
+use crate::config::FunctionKind;
+use crate::error::InvokeError;
+use crate::modes::standard::{self, HandlerOutput};
+use http::{HeaderValue, Method, StatusCode};
+use hyper::body::Incoming;
+use std::sync::Arc;
+
+/// How the caller wants the function invoked (`X-Amz-Invocation-Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    /// Wait for the result (200 + body).
+    RequestResponse,
+    /// Queue it and answer 202 at once; the function runs in the background.
+    Event,
+    /// Check the function and payload without running it (204).
+    DryRun,
+}
+
+impl InvocationType {
+    /// Parses the header value; `None` when absent means RequestResponse.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            None | Some("RequestResponse") => Ok(InvocationType::RequestResponse),
+            Some("Event") => Ok(InvocationType::Event),
+            Some("DryRun") => Ok(InvocationType::DryRun),
+            Some(other) => Err(format!(
+                "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )),
+        }
+    }
+}
+
+/// Handles a request under `/2015-03-31/`; `rest` is the path after it.
+pub async fn handle(host: Arc<Host>, req: hyper::Request<Incoming>, rest: &str) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let name = match parts.as_slice() {
+        ["functions", name, "invocations"] => *name,
+        _ => {
+            return aws_error(
+                StatusCode::NOT_FOUND,
+                "UnknownOperationException",
+                format!("unknown operation: {} /2015-03-31/{rest}", req.method()),
+            );
+        }
+    };
+    if req.method() != Method::POST {
+        return aws_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "UnknownOperationException",
+            "Invoke takes POST",
+        );
+    }
+    let name = function_name(&percent_decode(name));
+    let request_id = new_request_id();
+    let mut resp = invoke(host, req, &name, &request_id).await;
+    add_request_id(&mut resp, &request_id);
+    resp
+}
+
+async fn invoke(
+    host: Arc<Host>,
+    req: hyper::Request<Incoming>,
+    name: &str,
+    request_id: &str,
+) -> Response {
+    let invocation_type = match InvocationType::parse(
+        req.headers()
+            .get("x-amz-invocation-type")
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        Ok(t) => t,
+        Err(m) => return aws_error(StatusCode::BAD_REQUEST, "ValidationException", m),
+    };
+    let Some(f) = host.registry.get(name).cloned() else {
+        return aws_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            format!(
+                "Function not found: {name} (this host serves: {})",
+                host.registry.names()
+            ),
+        );
+    };
+    if f.kind != FunctionKind::Handler {
+        return aws_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValueException",
+            format!(
+                "function `{name}` is an {} function: send HTTP requests to /{name}/",
+                f.kind.as_str()
+            ),
+        );
+    }
+    let limit = host.config.max_body_bytes;
+    let payload = match read_body(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(InvokeError::PayloadTooLarge { .. }) => {
+            return aws_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLargeException",
+                format!("Request must be smaller than {limit} bytes for the Invoke operation"),
+            );
+        }
+        Err(e) => {
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestContentException",
+                e.to_string(),
+            );
+        }
+    };
+    // Lambda passes an empty payload as an empty JSON object.
+    let payload = if payload.iter().all(u8::is_ascii_whitespace) {
+        bytes::Bytes::from_static(b"{}")
+    } else {
+        payload
+    };
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&payload) {
+        return aws_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequestContentException",
+            format!("Could not parse request body into json: {e}"),
+        );
+    }
+    match invocation_type {
+        InvocationType::DryRun => status_only(StatusCode::NO_CONTENT),
+        InvocationType::Event => {
+            let request_id = request_id.to_string();
+            tokio::spawn(async move {
+                match standard::invoke_handler(&host.engine, &f, &request_id, &payload).await {
+                    Ok((HandlerOutput::Ok(_), _)) => {
+                        tracing::info!(function = %f.name, %request_id, "event invocation succeeded");
+                    }
+                    Ok((
+                        HandlerOutput::FunctionError {
+                            error_type,
+                            error_message,
+                        },
+                        _,
+                    )) => {
+                        tracing::warn!(function = %f.name, %request_id, %error_type, "event invocation failed: {error_message}");
+                    }
+                    Err(e) => {
+                        tracing::warn!(function = %f.name, %request_id, "event invocation failed: {e}");
+                    }
+                }
+            });
+            status_only(StatusCode::ACCEPTED)
+        }
+        InvocationType::RequestResponse => {
+            match standard::invoke_handler(&host.engine, &f, request_id, &payload).await {
+                Ok((output, timing)) => {
+                    let mut resp = match output {
+                        HandlerOutput::Ok(body) => ok_response(body),
+                        HandlerOutput::FunctionError {
+                            error_type,
+                            error_message,
+                        } => function_error(&error_type, &error_message),
+                    };
+                    add_timing(&mut resp, &timing);
+                    resp
+                }
+                Err(e) => invoke_error(&e),
+            }
+        }
+    }
+}
+
+fn ok_response(body: Vec<u8>) -> Response {
+    let mut resp = hyper::Response::new(full(body));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(
+        "x-amz-executed-version",
+        HeaderValue::from_static("$LATEST"),
+    );
+    resp
+}
+
+/// A function error in Lambda's shape: 200, `X-Amz-Function-Error: Unhandled`,
+/// body `{"errorType", "errorMessage"}`.
+fn function_error(error_type: &str, error_message: &str) -> Response {
+    let body = serde_json::json!({ "errorType": error_type, "errorMessage": error_message });
+    let mut resp = ok_response(body.to_string().into_bytes());
+    resp.headers_mut().insert(
+        "x-amz-function-error",
+        HeaderValue::from_static("Unhandled"),
+    );
+    resp
+}
+
+/// Maps a failed invocation to Lambda's answer: faults of the function itself
+/// (trap, timeout, memory) are function errors; the rest are API errors.
+fn invoke_error(e: &InvokeError) -> Response {
+    let error_type = match e {
+        InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
+        InvokeError::Timeout { .. } => "Sandbox.Timedout",
+        InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
+        InvokeError::UnknownFunction { .. } => {
+            return aws_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFoundException",
+                e.to_string(),
+            );
+        }
+        InvokeError::WrongKind { .. } | InvokeError::BadRequest { .. } => {
+            return aws_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidParameterValueException",
+                e.to_string(),
+            );
+        }
+        InvokeError::PayloadTooLarge { .. } => {
+            return aws_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestTooLargeException",
+                e.to_string(),
+            );
+        }
+        InvokeError::Instantiate { .. } => {
+            return aws_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceException",
+                e.to_string(),
+            );
+        }
+    };
+    function_error(error_type, &e.to_string())
+}
+
+fn status_only(status: StatusCode) -> Response {
+    let mut resp = hyper::Response::new(full(bytes::Bytes::new()));
+    *resp.status_mut() = status;
+    resp
+}
+
+/// Accepts a plain name, a partial ARN (`123:function:name`) or a full ARN,
+/// with or without a `:qualifier`.
+pub fn function_name(raw: &str) -> String {
+    match raw.split_once("function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_string(),
+        None => raw.split(':').next().unwrap_or(raw).to_string(),
+    }
+}
+
+/// Decodes `%XX` escapes in a path segment (ARNs arrive as `arn%3Aaws%3A...`).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_arns() {
+        assert_eq!(function_name("echo"), "echo");
+        assert_eq!(function_name("echo:$LATEST"), "echo");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:echo:prod"),
+            "echo"
+        );
+        assert_eq!(
+            percent_decode("arn%3Aaws%3Afunction%3Aecho"),
+            "arn:aws:function:echo"
+        );
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn invocation_types() {
+        assert_eq!(
+            InvocationType::parse(None),
+            Ok(InvocationType::RequestResponse)
+        );
+        assert_eq!(
+            InvocationType::parse(Some("Event")),
+            Ok(InvocationType::Event)
+        );
+        assert!(InvocationType::parse(Some("Sometimes")).is_err());
+    }
+}

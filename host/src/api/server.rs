@@ -1,0 +1,284 @@
+//! The listener and the router.
+
+use super::lambda;
+use super::response::{Response, add_request_id, add_timing, aws_error, text};
+use crate::config::{FunctionKind, HostConfig};
+use crate::engine::{EngineError, LaminaEngine};
+use crate::error::{InvokeError, LoadError};
+use crate::metrics;
+use crate::modes::standard;
+use crate::registry::{Function, Registry};
+use bytes::Bytes;
+use http::{HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpListener;
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The engine could not be created.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A function could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// A running host's shared state: engine, functions and settings.
+pub struct Host {
+    /// The engine.
+    pub engine: LaminaEngine,
+    /// The loaded functions.
+    pub registry: Registry,
+    /// The settings it started with.
+    pub config: HostConfig,
+}
+
+impl Host {
+    /// Creates the engine and loads every function of `config`.
+    pub fn new(config: HostConfig) -> Result<Self, StartError> {
+        let engine = LaminaEngine::new(&config.engine)?;
+        let registry = Registry::load(&engine, &config.functions)?;
+        Ok(Host {
+            engine,
+            registry,
+            config,
+        })
+    }
+
+    /// Prometheus text for `/metrics`.
+    pub fn render_metrics(&self) -> String {
+        metrics::render(
+            &self.engine.metrics,
+            self.registry
+                .iter()
+                .map(|f| (&*f.name, f.kind.as_str(), &f.metrics)),
+        )
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` completes.
+pub async fn serve(
+    host: Arc<Host>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Running out of file descriptors and similar are transient.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let host = host.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let host = host.clone();
+                async move { Ok::<_, std::convert::Infallible>(route(host, req).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, "connection ended with an error: {e}");
+            }
+        });
+    }
+}
+
+/// Routes one request.
+async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
+    let path = req.uri().path().to_string();
+    let mut segments = path.trim_start_matches('/').splitn(2, '/');
+    let first = segments.next().unwrap_or("");
+    let rest = segments.next();
+    match (req.method(), first) {
+        (&Method::GET, "healthz") if rest.is_none() => text(StatusCode::OK, "ok"),
+        (&Method::GET, "metrics") if rest.is_none() => {
+            let mut resp = text(StatusCode::OK, host.render_metrics());
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            resp
+        }
+        (_, "2015-03-31") => lambda::handle(host, req, rest.unwrap_or("")).await,
+        (_, "2025-12-01") => {
+            reject(&host);
+            aws_error(
+                StatusCode::NOT_FOUND,
+                "UnknownOperationException",
+                "durable execution APIs are not available on this host yet",
+            )
+        }
+        _ => {
+            if let Some(f) = host.registry.get(first) {
+                let f = f.clone();
+                if f.kind == FunctionKind::Http {
+                    let prefix_len = first.len() + 1;
+                    return data_plane(host, f, req, prefix_len).await;
+                }
+                reject(&host);
+                return error_response(&InvokeError::WrongKind {
+                    name: f.name.to_string(),
+                    kind: f.kind.as_str(),
+                    hint: format!(
+                        "invoke it with POST /2015-03-31/functions/{}/invocations",
+                        f.name
+                    ),
+                });
+            }
+            if let Some(f) = host.registry.sole_http() {
+                let f = f.clone();
+                return data_plane(host, f, req, 0).await;
+            }
+            reject(&host);
+            text(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no function serves {path}: http functions are at /NAME/..., handler functions \
+                     at POST /2015-03-31/functions/NAME/invocations; this host serves: {}",
+                    host.registry.names()
+                ),
+            )
+        }
+    }
+}
+
+fn reject(host: &Host) {
+    host.engine
+        .metrics
+        .rejected_requests
+        .fetch_add(1, Ordering::Relaxed);
+}
+
+/// Serves a request with an http function, stripping the `/{name}` prefix
+/// (`prefix_len` bytes) so the component sees the paths it would see alone.
+async fn data_plane(
+    host: Arc<Host>,
+    f: Arc<Function>,
+    req: hyper::Request<Incoming>,
+    prefix_len: usize,
+) -> Response {
+    let limit = host.config.max_body_bytes;
+    let request_id = new_request_id();
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        reject(&host);
+        return error_response(&InvokeError::PayloadTooLarge { limit });
+    }
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or("/");
+    let stripped = &path_and_query[prefix_len.min(path_and_query.len())..];
+    let stripped = if stripped.starts_with('/') {
+        stripped.to_string()
+    } else {
+        format!("/{stripped}")
+    };
+    match stripped.parse::<http::Uri>() {
+        Ok(uri) => parts.uri = uri,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("bad request path: {e}")),
+    }
+    if !parts.headers.contains_key(http::header::HOST)
+        && let Ok(v) = HeaderValue::from_str(&host.config.listen.to_string())
+    {
+        parts.headers.insert(http::header::HOST, v);
+    }
+    let too_large = Arc::new(AtomicBool::new(false));
+    let body = {
+        let too_large = too_large.clone();
+        http_body_util::Limited::new(body, limit).map_err(move |e| {
+            if e.is::<http_body_util::LengthLimitError>() {
+                too_large.store(true, Ordering::Relaxed);
+                wasmtime_wasi_http::Error::HttpRequestBodySize(Some(limit as u64))
+            } else {
+                wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))
+            }
+        })
+    };
+    let req = hyper::Request::from_parts(parts, body);
+    let result = standard::serve_http(&host.engine, &f, req).await;
+    if too_large.load(Ordering::Relaxed) {
+        return error_response(&InvokeError::PayloadTooLarge { limit });
+    }
+    match result {
+        Ok((mut resp, timing)) => {
+            add_timing(&mut resp, &timing);
+            add_request_id(&mut resp, &request_id);
+            resp
+        }
+        Err(e) => {
+            let mut resp = error_response(&e);
+            add_request_id(&mut resp, &request_id);
+            resp
+        }
+    }
+}
+
+/// The plain-text error response for a failed data-plane request.
+pub fn error_response(e: &InvokeError) -> Response {
+    let status = match e {
+        InvokeError::UnknownFunction { .. } => StatusCode::NOT_FOUND,
+        InvokeError::WrongKind { .. } | InvokeError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        InvokeError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        InvokeError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        InvokeError::Trap { .. }
+        | InvokeError::MemoryLimit { .. }
+        | InvokeError::NoResponse { .. } => StatusCode::BAD_GATEWAY,
+        InvokeError::Instantiate { .. } => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let mut resp = text(status, e.to_string());
+    if let Ok(v) = HeaderValue::from_str(e.reason()) {
+        resp.headers_mut().insert("x-lamina-error", v);
+    }
+    resp
+}
+
+/// A new random request id (UUID v4 text).
+pub fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes.
+pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, InvokeError> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(InvokeError::PayloadTooLarge { limit })
+        }
+        Err(e) => Err(InvokeError::BadRequest {
+            message: format!("could not read the request body: {e}"),
+        }),
+    }
+}
+
+/// Binds `addr`, returning the listener and the address actually bound.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}

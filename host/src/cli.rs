@@ -1,0 +1,256 @@
+//! The `lamina` command line: `serve` runs the host, `invoke` calls a
+//! function on a running host.
+
+use crate::api::server::{self, Host, StartError};
+use crate::config::{ConfigError, FunctionKind, HostConfig, Overrides};
+use clap::{Parser, Subcommand};
+use http_body_util::{BodyExt, Full};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "lamina",
+    version,
+    about = "Run WebAssembly components as serverless functions"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve functions over HTTP: one component, or every function of a config file.
+    Serve(ServeArgs),
+    /// Invoke a function on a running host (Lambda-compatible API).
+    Invoke(InvokeArgs),
+}
+
+/// Arguments of `lamina serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A single component to serve (named after its file); omit to use --config.
+    pub component: Option<PathBuf>,
+    /// Config file declaring functions (default: ./lamina.toml when no component is given).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (HOST:PORT; port 0 picks a free one).
+    #[arg(long, short)]
+    pub listen: Option<String>,
+    /// Directory for host state (compiled-component cache).
+    #[arg(long)]
+    pub state_dir: Option<PathBuf>,
+    /// Directory for compiled components (default: STATE_DIR/cache).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long)]
+    pub max_body_bytes: Option<u64>,
+    /// Allocate instances on demand instead of from the pooling allocator.
+    #[arg(long)]
+    pub no_pooling: bool,
+}
+
+/// Arguments of `lamina invoke`.
+#[derive(Debug, clap::Args)]
+pub struct InvokeArgs {
+    /// Function name.
+    pub name: String,
+    /// JSON payload, or @FILE to read it from a file.
+    #[arg(long, short, default_value = "{}")]
+    pub payload: String,
+    /// The host's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080", env = "LAMINA_ENDPOINT")]
+    pub endpoint: String,
+    /// Invocation type: RequestResponse, Event or DryRun.
+    #[arg(long, default_value = "RequestResponse")]
+    pub invocation_type: String,
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The host could not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// Nothing to serve was named.
+    #[error(
+        "nothing to serve: give a component (`lamina serve app.wasm`) or a config file (`--config lamina.toml`)"
+    )]
+    NothingToServe,
+    /// An I/O operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The HTTP call to the host failed.
+    #[error("{0}")]
+    Http(String),
+    /// The function reported an error (its body has been printed).
+    #[error("the function returned an error ({0})")]
+    FunctionError(String),
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
+    let context = context.into();
+    move |source| CliError::Io { context, source }
+}
+
+/// Builds the host config from `serve` arguments.
+pub fn serve_config(args: &ServeArgs) -> Result<HostConfig, CliError> {
+    let overrides = Overrides {
+        listen: args.listen.clone(),
+        state_dir: args.state_dir.clone(),
+        cache_dir: args.cache_dir.clone(),
+        max_body_bytes: args.max_body_bytes,
+        no_pooling: args.no_pooling,
+    };
+    let cfg = match (&args.component, &args.config) {
+        (Some(c), _) => HostConfig::single(c, &overrides)?,
+        (None, Some(path)) => HostConfig::from_file(path, &overrides)?,
+        (None, None) if Path::new("lamina.toml").is_file() => {
+            HostConfig::from_file(Path::new("lamina.toml"), &overrides)?
+        }
+        (None, None) => return Err(CliError::NothingToServe),
+    };
+    Ok(cfg)
+}
+
+/// Runs `lamina serve` until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let cfg = serve_config(&args)?;
+    let listen = cfg.listen;
+    let host = tokio::task::spawn_blocking(move || Host::new(cfg))
+        .await
+        .map_err(|e| CliError::Http(format!("loading functions panicked: {e}")))??;
+    let host = Arc::new(host);
+    let (listener, addr) = server::bind(listen)
+        .await
+        .map_err(io(format!("cannot listen on {listen}")))?;
+    print_table(&host, &format!("http://{addr}"));
+    server::serve(host, listener, shutdown_signal())
+        .await
+        .map_err(io("serving"))?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+fn print_table(host: &Host, url: &str) {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Lamina {} listening on {url}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    out.push_str(&format!(
+        "  {:<16} {:<8} {:<56} {}\n",
+        "FUNCTION", "KIND", "ROUTE", "CODE"
+    ));
+    for f in host.registry.iter() {
+        let route = match f.kind {
+            FunctionKind::Http => format!("{url}/{}/", f.name),
+            FunctionKind::Handler => {
+                format!("POST {url}/2015-03-31/functions/{}/invocations", f.name)
+            }
+        };
+        out.push_str(&format!(
+            "  {:<16} {:<8} {:<56} {} in {} ms\n",
+            f.name,
+            f.kind.as_str(),
+            route,
+            f.code_source.as_str(),
+            f.load_time.as_millis()
+        ));
+    }
+    out.push_str(&format!("Metrics: {url}/metrics   Health: {url}/healthz\n"));
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs `lamina invoke`: prints the function's response body to stdout.
+pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
+    let payload = match args.payload.strip_prefix('@') {
+        Some(file) => {
+            std::fs::read(file).map_err(io(format!("cannot read payload file {file}")))?
+        }
+        None => args.payload.clone().into_bytes(),
+    };
+    let url = format!(
+        "{}/2015-03-31/functions/{}/invocations",
+        args.endpoint.trim_end_matches('/'),
+        args.name
+    );
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| CliError::Http(format!("bad endpoint URL {url}: {e}")))?;
+    let req = hyper::Request::post(uri)
+        .header("x-amz-invocation-type", &args.invocation_type)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(bytes::Bytes::from(payload)))
+        .map_err(|e| CliError::Http(e.to_string()))?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let resp = client
+        .request(req)
+        .await
+        .map_err(|e| CliError::Http(format!("cannot reach {}: {e}", args.endpoint)))?;
+    let status = resp.status();
+    let function_error = resp
+        .headers()
+        .get("x-amz-function-error")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| CliError::Http(format!("reading the response: {e}")))?
+        .to_bytes();
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&body);
+    if !body.ends_with(b"\n") && !body.is_empty() {
+        let _ = stdout.write_all(b"\n");
+    }
+    let _ = stdout.flush();
+    if !status.is_success() {
+        return Err(CliError::Http(format!("the host answered {status}")));
+    }
+    if let Some(kind) = function_error {
+        return Err(CliError::FunctionError(kind));
+    }
+    Ok(())
+}

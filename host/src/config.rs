@@ -1,0 +1,474 @@
+//! Host and function configuration: `lamina.toml`, or a single component
+//! given on the command line.
+//!
+//! Unknown keys and bad values are errors that name the offending key.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Default address the host listens on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default largest request body accepted (the Lambda synchronous payload limit).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+/// Default per-instance memory limit.
+pub const DEFAULT_MEMORY_MB: u64 = 128;
+/// Default per-invocation timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+/// Path prefixes owned by the host; no function may take them as its name.
+pub const RESERVED_NAMES: &[&str] = &["healthz", "metrics", "ui", "2015-03-31", "2025-12-01"];
+
+/// Errors found while reading or checking configuration.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the schema (unknown key, wrong type).
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, which names the key and position.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid value for `{key}`: {message}")]
+    Invalid {
+        /// Dotted path of the key, e.g. `functions.echo.memory_mb`.
+        key: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+}
+
+/// How a function is invoked, detected from the component's exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunctionKind {
+    /// Exports `wasi:http/incoming-handler` (the `wasi:http/proxy` world).
+    Http,
+    /// Exports `lamina:function/handler`.
+    Handler,
+}
+
+impl FunctionKind {
+    /// The lower-case name used in config, logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunctionKind::Http => "http",
+            FunctionKind::Handler => "handler",
+        }
+    }
+}
+
+/// One function as declared.
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// Name used in routes and the invoke API.
+    pub name: String,
+    /// Path of the `.wasm` component.
+    pub component: PathBuf,
+    /// Kind override; `None` means detect from exports.
+    pub kind: Option<FunctionKind>,
+    /// Linear memory limit per instance, in MiB.
+    pub memory_mb: u64,
+    /// Per-invocation timeout in milliseconds.
+    pub timeout_ms: u64,
+    /// Environment variables visible to the guest.
+    pub env: BTreeMap<String, String>,
+    /// Preopened directories: guest path -> host path.
+    pub dirs: BTreeMap<String, PathBuf>,
+}
+
+impl FunctionConfig {
+    /// A function with default settings for `component`.
+    pub fn new(name: impl Into<String>, component: impl Into<PathBuf>) -> Self {
+        FunctionConfig {
+            name: name.into(),
+            component: component.into(),
+            kind: None,
+            memory_mb: DEFAULT_MEMORY_MB,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            env: BTreeMap::new(),
+            dirs: BTreeMap::new(),
+        }
+    }
+}
+
+/// Engine-wide settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Use the pooling instance allocator (fast instantiation); off means on-demand.
+    pub pooling: bool,
+    /// Most component instances alive at once (the pool size and the back-pressure limit).
+    pub max_instances: u32,
+    /// Largest linear memory any instance may have, in MiB (bounds every function's `memory_mb`).
+    pub max_memory_mb: u64,
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+}
+
+/// Everything the host needs to start.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the host's state (compiled cache, later the journal).
+    pub state_dir: PathBuf,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Engine settings.
+    pub engine: EngineConfig,
+    /// Declared functions, in name order.
+    pub functions: Vec<FunctionConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    host: HostSection,
+    #[serde(default)]
+    engine: EngineSection,
+    #[serde(default)]
+    functions: BTreeMap<String, FunctionSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostSection {
+    listen: Option<String>,
+    state_dir: Option<PathBuf>,
+    max_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EngineSection {
+    pooling: Option<bool>,
+    max_instances: Option<u32>,
+    max_memory_mb: Option<u64>,
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FunctionSection {
+    component: PathBuf,
+    kind: Option<FunctionKind>,
+    memory_mb: Option<u64>,
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    dirs: BTreeMap<String, PathBuf>,
+}
+
+/// Overrides from the command line, applied on top of the file (or defaults).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--state-dir`.
+    pub state_dir: Option<PathBuf>,
+    /// `--cache-dir`.
+    pub cache_dir: Option<PathBuf>,
+    /// `--max-body-bytes`.
+    pub max_body_bytes: Option<u64>,
+    /// `--no-pooling` turns the pooling allocator off.
+    pub no_pooling: bool,
+}
+
+impl HostConfig {
+    /// Reads `path` (a `lamina.toml`); relative paths in it resolve against its directory.
+    pub fn from_file(path: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Self::from_toml(&text, path, &base, overrides)
+    }
+
+    /// Parses config text; `origin` names it in errors, `base` resolves relative paths.
+    pub fn from_toml(
+        text: &str,
+        origin: &Path,
+        base: &Path,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let mut functions = Vec::with_capacity(file.functions.len());
+        for (name, f) in file.functions {
+            let key = format!("functions.{name}");
+            validate_name(&name, &key)?;
+            let mut cfg = FunctionConfig::new(name, resolve(base, &f.component));
+            cfg.kind = f.kind;
+            cfg.memory_mb = f.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
+            cfg.timeout_ms = f.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+            cfg.env = f.env;
+            cfg.dirs = f
+                .dirs
+                .into_iter()
+                .map(|(guest, host)| (guest, resolve(base, &host)))
+                .collect();
+            functions.push(cfg);
+        }
+        let state_dir = file.host.state_dir.map(|p| resolve(base, &p));
+        let cache_dir = file.engine.cache_dir.map(|p| resolve(base, &p));
+        let sections = Sections {
+            listen: file.host.listen,
+            state_dir,
+            cache_dir,
+            max_body_bytes: file.host.max_body_bytes,
+            pooling: file.engine.pooling,
+            max_instances: file.engine.max_instances,
+            max_memory_mb: file.engine.max_memory_mb,
+        };
+        sections.finish(functions, overrides)
+    }
+
+    /// A host serving one component, like `wasmtime serve app.wasm`; the
+    /// function is named after the file stem.
+    pub fn single(component: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let stem = component
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("function")
+            .replace('_', "-");
+        validate_name(&stem, "component file name")?;
+        let functions = vec![FunctionConfig::new(stem, component)];
+        Sections::default().finish(functions, overrides)
+    }
+
+    /// Checks cross-field rules (names, limits) after overrides are applied.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.engine.max_instances == 0 {
+            return Err(invalid("engine.max_instances", "must be at least 1"));
+        }
+        if self.engine.max_memory_mb == 0 || self.engine.max_memory_mb > 4096 {
+            return Err(invalid(
+                "engine.max_memory_mb",
+                "must be between 1 and 4096",
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(invalid("host.max_body_bytes", "must be at least 1"));
+        }
+        for f in &self.functions {
+            let key = |k: &str| format!("functions.{}.{k}", f.name);
+            if f.memory_mb == 0 || f.memory_mb > self.engine.max_memory_mb {
+                return Err(invalid(
+                    &key("memory_mb"),
+                    &format!(
+                        "{} is out of range: must be between 1 and engine.max_memory_mb ({})",
+                        f.memory_mb, self.engine.max_memory_mb
+                    ),
+                ));
+            }
+            if f.timeout_ms == 0 {
+                return Err(invalid(&key("timeout_ms"), "must be at least 1"));
+            }
+            for (guest, host) in &f.dirs {
+                if !host.is_dir() {
+                    return Err(invalid(
+                        &format!("{}.{guest}", key("dirs")),
+                        &format!("{} is not a directory", host.display()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Sections {
+    listen: Option<String>,
+    state_dir: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
+    max_body_bytes: Option<u64>,
+    pooling: Option<bool>,
+    max_instances: Option<u32>,
+    max_memory_mb: Option<u64>,
+}
+
+impl Sections {
+    fn finish(
+        self,
+        functions: Vec<FunctionConfig>,
+        o: &Overrides,
+    ) -> Result<HostConfig, ConfigError> {
+        let (listen_key, listen) = match (&o.listen, self.listen) {
+            (Some(l), _) => ("--listen", l.clone()),
+            (None, Some(l)) => ("host.listen", l),
+            (None, None) => ("host.listen", DEFAULT_LISTEN.to_string()),
+        };
+        let listen = parse_listen(&listen).map_err(|m| invalid(listen_key, &m))?;
+        let state_dir = o
+            .state_dir
+            .clone()
+            .or(self.state_dir)
+            .unwrap_or_else(|| PathBuf::from(".lamina"));
+        let cache_dir = o
+            .cache_dir
+            .clone()
+            .or(self.cache_dir)
+            .unwrap_or_else(|| state_dir.join("cache"));
+        let max_body = o
+            .max_body_bytes
+            .or(self.max_body_bytes)
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES as u64);
+        let max_body_bytes = usize::try_from(max_body)
+            .map_err(|_| invalid("host.max_body_bytes", "too large for this platform"))?;
+        let cfg = HostConfig {
+            listen,
+            state_dir,
+            max_body_bytes,
+            engine: EngineConfig {
+                pooling: !o.no_pooling && self.pooling.unwrap_or(true),
+                max_instances: self.max_instances.unwrap_or(1000),
+                max_memory_mb: self.max_memory_mb.unwrap_or(512),
+                cache_dir,
+            },
+            functions,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Accepts `HOST:PORT`, or a bare `:PORT`/`PORT` meaning 127.0.0.1.
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    let candidate = if let Some(port) = s.strip_prefix(':') {
+        format!("127.0.0.1:{port}")
+    } else if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+        format!("127.0.0.1:{s}")
+    } else if let Some(rest) = s.strip_prefix("localhost:") {
+        format!("127.0.0.1:{rest}")
+    } else {
+        s.to_string()
+    };
+    candidate
+        .parse()
+        .map_err(|_| format!("`{s}` is not an address; use HOST:PORT such as 127.0.0.1:8080"))
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn invalid(key: &str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Function names follow Lambda's rule (letters, digits, `-`, `_`; 1 to 64
+/// characters) and may not shadow a host route.
+pub fn validate_name(name: &str, key: &str) -> Result<(), ConfigError> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if name.is_empty() || name.len() > 64 || !ok_chars {
+        return Err(invalid(
+            key,
+            &format!(
+                "function name `{name}` must be 1-64 characters of letters, digits, `-` or `_`"
+            ),
+        ));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(invalid(
+            key,
+            &format!("function name `{name}` is reserved for a host route"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<HostConfig, ConfigError> {
+        HostConfig::from_toml(
+            text,
+            Path::new("lamina.toml"),
+            Path::new("/base"),
+            &Overrides::default(),
+        )
+    }
+
+    #[test]
+    fn full_file_parses_and_resolves_paths() {
+        let cfg = parse(
+            r#"
+            [host]
+            listen = ":9000"
+            [engine]
+            max_instances = 10
+            [functions.echo]
+            component = "echo.wasm"
+            memory_mb = 64
+            env = { GREETING = "hi" }
+            "#,
+        )
+        .expect("valid config");
+        assert_eq!(cfg.listen.port(), 9000);
+        assert_eq!(cfg.engine.max_instances, 10);
+        assert_eq!(cfg.functions[0].component, PathBuf::from("/base/echo.wasm"));
+        assert_eq!(cfg.functions[0].memory_mb, 64);
+        assert_eq!(cfg.functions[0].env["GREETING"], "hi");
+        assert_eq!(cfg.state_dir, PathBuf::from(".lamina"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse("[functions.echo]\ncomponent = \"e.wasm\"\nmemroy_mb = 3\n")
+            .expect_err("typo must fail");
+        assert!(err.to_string().contains("memroy_mb"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let err = parse("[functions.echo]\ncomponent = \"e.wasm\"\nmemory_mb = 100000\n")
+            .expect_err("too much memory");
+        assert!(
+            err.to_string().contains("functions.echo.memory_mb"),
+            "{err}"
+        );
+        let err = parse("[host]\nlisten = \"nowhere\"\n").expect_err("bad address");
+        assert!(err.to_string().contains("host.listen"), "{err}");
+    }
+
+    #[test]
+    fn reserved_and_malformed_names_are_rejected() {
+        assert!(parse("[functions.metrics]\ncomponent = \"m.wasm\"\n").is_err());
+        assert!(parse("[functions.\"a b\"]\ncomponent = \"m.wasm\"\n").is_err());
+    }
+
+    #[test]
+    fn single_component_is_named_after_its_file() {
+        let cfg = HostConfig::single(Path::new("/x/hello_http.wasm"), &Overrides::default())
+            .expect("single");
+        assert_eq!(cfg.functions[0].name, "hello-http");
+    }
+}

@@ -1,0 +1,262 @@
+//! The process-wide wasmtime engine: pooling allocator, copy-on-write memory
+//! initialisation, epoch interruption, the shared linker, and the on-disk
+//! cache of compiled components.
+
+use crate::config::{EngineConfig, FunctionConfig};
+use crate::error::LoadError;
+use crate::metrics::HostMetrics;
+use crate::state::HostState;
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+/// How often the epoch advances; timeouts are measured in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Where a loaded component's machine code came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeSource {
+    /// Compiled by cranelift during this start (and written to the cache).
+    Compiled,
+    /// Read from the compiled-component cache.
+    Cache,
+}
+
+impl CodeSource {
+    /// `compiled` or `cache`, for logs and the function table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeSource::Compiled => "compiled",
+            CodeSource::Cache => "cache",
+        }
+    }
+}
+
+/// Errors creating the engine itself.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot create the wasmtime engine: {0}")]
+pub struct EngineError(String);
+
+/// The engine, its linker and the host-wide instance budget.
+pub struct LaminaEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache_dir: PathBuf,
+    permits: Arc<Semaphore>,
+    /// Host-wide counters (compilations, cache hits, rejections).
+    pub metrics: Arc<HostMetrics>,
+    stop_ticker: Arc<AtomicBool>,
+    pooling: bool,
+}
+
+impl LaminaEngine {
+    /// Creates the engine for `cfg` and starts the epoch ticker thread.
+    pub fn new(cfg: &EngineConfig) -> Result<Self, EngineError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.memory_init_cow(true);
+        config.wasm_component_model(true);
+        config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Disable);
+        if cfg.pooling {
+            let n = cfg.max_instances;
+            let mut pool = PoolingAllocationConfig::new();
+            pool.total_component_instances(n)
+                .total_core_instances(n.saturating_mul(4))
+                .total_memories(n.saturating_mul(2))
+                .total_tables(n.saturating_mul(2))
+                .total_stacks(n)
+                .max_memory_size(
+                    usize::try_from(cfg.max_memory_mb * 1024 * 1024).unwrap_or(usize::MAX),
+                );
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| EngineError(format!("linking WASI: {e:#}")))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new()
+                .name("lamina-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| EngineError(format!("starting the epoch thread: {e}")))?;
+        }
+        let permits = usize::try_from(cfg.max_instances).unwrap_or(usize::MAX);
+        Ok(LaminaEngine {
+            engine,
+            linker,
+            cache_dir: cfg.cache_dir.clone(),
+            permits: Arc::new(Semaphore::new(permits)),
+            metrics: Arc::default(),
+            stop_ticker,
+            pooling: cfg.pooling,
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The linker with WASI 0.2 and wasi:http 0.2 host functions.
+    pub fn linker(&self) -> &Linker<HostState> {
+        &self.linker
+    }
+
+    /// Whether the pooling allocator is in use.
+    pub fn pooling(&self) -> bool {
+        self.pooling
+    }
+
+    /// The host-wide instance budget: a permit per live instance, so a full
+    /// pool makes requests wait instead of failing.
+    pub fn permits(&self) -> &Arc<Semaphore> {
+        &self.permits
+    }
+
+    /// A fresh store for one instance of `function`, with its memory limit
+    /// and an epoch deadline of `timeout_ms` from now.
+    pub fn new_store(
+        &self,
+        name: &Arc<str>,
+        cfg: &FunctionConfig,
+    ) -> wasmtime::Result<Store<HostState>> {
+        let mut store = Store::new(&self.engine, HostState::new(name, cfg)?);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(ticks_for(cfg.timeout_ms));
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    /// Loads the component at `path`: from the compiled cache when this exact
+    /// component was compiled before by a compatible engine, else compiled now
+    /// and cached.
+    pub fn load_component(&self, path: &Path) -> Result<(Component, CodeSource), LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        check_header(path, &bytes)?;
+        let key = self.cache_key(&bytes);
+        let cached = self.cache_dir.join(format!("{key}.cwasm"));
+        if cached.is_file() {
+            match self.deserialize(&cached) {
+                Ok(c) => {
+                    self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok((c, CodeSource::Cache));
+                }
+                Err(e) => {
+                    tracing::warn!(cache = %cached.display(), "ignoring unreadable cached component: {e:#}");
+                }
+            }
+        }
+        let component = Component::new(&self.engine, &bytes).map_err(|e| LoadError::Compile {
+            path: path.to_path_buf(),
+            message: format!("{e:#}"),
+        })?;
+        self.metrics.compilations.fetch_add(1, Ordering::Relaxed);
+        if let Err(e) = self.write_cache(&component, &cached) {
+            // A cache we cannot write only costs time on the next start.
+            tracing::warn!("{e}");
+        }
+        Ok((component, CodeSource::Compiled))
+    }
+
+    fn cache_key(&self, bytes: &[u8]) -> String {
+        let digest = Sha256::digest(bytes);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        format!("{}-{:016x}", hex::encode(digest), h.finish())
+    }
+
+    #[allow(unsafe_code)]
+    fn deserialize(&self, path: &Path) -> wasmtime::Result<Component> {
+        // SAFETY: the file lives in our own cache directory, was written by
+        // `write_cache` from `Component::serialize` (atomically, via rename),
+        // and its name binds it to the source's sha256 and this engine's
+        // compatibility hash. Wasmtime additionally checks its header.
+        unsafe { Component::deserialize_file(&self.engine, path) }
+    }
+
+    fn write_cache(&self, component: &Component, path: &Path) -> Result<(), LoadError> {
+        let err = |message: String| LoadError::Cache {
+            path: path.to_path_buf(),
+            message,
+        };
+        std::fs::create_dir_all(&self.cache_dir).map_err(|e| err(e.to_string()))?;
+        let bytes = component.serialize().map_err(|e| err(format!("{e:#}")))?;
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+}
+
+impl Drop for LaminaEngine {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Epoch ticks covering `timeout_ms` (rounded up, plus one for the partial tick).
+pub fn ticks_for(timeout_ms: u64) -> u64 {
+    let tick = u64::try_from(EPOCH_TICK.as_millis()).unwrap_or(10).max(1);
+    timeout_ms.div_ceil(tick) + 1
+}
+
+/// Rejects files that are not WebAssembly components before wasmtime sees them,
+/// so the error says what the file is.
+fn check_header(path: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
+        return Err(LoadError::NotWasm {
+            path: path.to_path_buf(),
+        });
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(LoadError::CoreModule {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_check_names_what_the_file_is() {
+        let p = Path::new("x.wasm");
+        assert!(matches!(
+            check_header(p, b"hello world"),
+            Err(LoadError::NotWasm { .. })
+        ));
+        assert!(matches!(
+            check_header(p, b"\0asm\x01\0\0\0"),
+            Err(LoadError::CoreModule { .. })
+        ));
+        assert!(check_header(p, b"\0asm\x0d\0\x01\0").is_ok());
+    }
+
+    #[test]
+    fn ticks_round_up() {
+        assert_eq!(ticks_for(1), 2);
+        assert_eq!(ticks_for(10), 2);
+        assert_eq!(ticks_for(25), 4);
+    }
+}

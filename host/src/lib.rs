@@ -1,0 +1,25 @@
+//! Lamina: a host for serverless functions compiled to WebAssembly components.
+//!
+//! The library is organised by concern, following `DESIGN.md`:
+//! - [`config`]: `lamina.toml` and command-line function declarations;
+//! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
+//!   ticker and the on-disk cache of compiled components;
+//! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
+//! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
+//! - [`modes`]: execution models (standard mode: one fresh instance per request);
+//! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
+//! - [`metrics`]: counters and histograms rendered in Prometheus text format;
+//! - [`cli`]: the `lamina` command line.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod guest_log;
+pub mod metrics;
+pub mod modes;
+pub mod registry;
+pub mod state;
+
+pub use error::{InvokeError, LoadError};

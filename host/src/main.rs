@@ -1,0 +1,26 @@
+//! The `lamina` binary.
+
+use clap::Parser;
+use lamina::cli::{self, Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_env("LAMINA_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LAMINA_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => cli::serve(args).await?,
+        Command::Invoke(args) => cli::invoke(args).await?,
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Standard mode: a fresh, isolated instance for every request.
+//!
+//! Per request: take a permit from the instance budget, create a `Store`,
+//! instantiate from the pre-instantiated component, run, drop the store.
+//! No state survives between requests.
+
+use crate::engine::LaminaEngine;
+use crate::error::InvokeError;
+use crate::metrics::LiveInstance;
+use crate::registry::{Function, Pre, bindings};
+use crate::state::{HostState, MemoryLimitExceeded};
+use bytes::Bytes;
+use hyper::body::Body;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime::{Store, Trap};
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// Extra time the outer timer allows past the epoch deadline, for a guest
+/// blocked in a host call (where epochs are not checked).
+const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
+
+/// Where the time of one invocation went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    /// Creating the store and instantiating.
+    pub instantiate: Duration,
+    /// Running the export (for http: until the response head was ready).
+    pub run: Duration,
+}
+
+/// What a handler function returned.
+#[derive(Debug)]
+pub enum HandlerOutput {
+    /// The result bytes.
+    Ok(Vec<u8>),
+    /// An error the guest returned on purpose.
+    FunctionError {
+        /// The guest's error type.
+        error_type: String,
+        /// The guest's message.
+        error_message: String,
+    },
+}
+
+/// Invokes a handler function once in a fresh instance.
+pub async fn invoke_handler(
+    engine: &LaminaEngine,
+    f: &Function,
+    request_id: &str,
+    payload: &[u8],
+) -> Result<(HandlerOutput, Timing), InvokeError> {
+    let Pre::Handler(pre) = &f.pre else {
+        return Err(InvokeError::WrongKind {
+            name: f.name.to_string(),
+            kind: f.kind.as_str(),
+            hint: format!("send HTTP requests to /{}/", f.name),
+        });
+    };
+    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    let _permit = engine
+        .permits()
+        .acquire()
+        .await
+        .map_err(|_| internal(f, "instance pool closed"))?;
+    let start = Instant::now();
+    let mut store = engine
+        .new_store(&f.name, &f.config)
+        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let _live = LiveInstance::new(&f.metrics);
+    f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
+
+    let work = async {
+        let instance = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| (e, true))?;
+        let instantiated = start.elapsed();
+        let invocation = bindings::lamina::function::types::Invocation {
+            request_id: request_id.to_string(),
+            function_name: f.name.to_string(),
+            remaining_time_ms: f
+                .config
+                .timeout_ms
+                .saturating_sub(instantiated.as_millis() as u64),
+        };
+        let out = instance
+            .lamina_function_handler()
+            .call_handle(&mut store, &invocation, payload)
+            .await
+            .map_err(|e| (e, false))?;
+        Ok::<_, (wasmtime::Error, bool)>((out, instantiated))
+    };
+    let result = tokio::time::timeout(timeout + TIMEOUT_GRACE, work).await;
+    store.data().flush_logs();
+    let (out, instantiated) = match result {
+        Err(_elapsed) => return Err(fail(f, timeout_error(f))),
+        Ok(Err((e, during_instantiate))) => {
+            return Err(fail(f, classify(f, &store, e, during_instantiate)));
+        }
+        Ok(Ok(v)) => v,
+    };
+    let timing = Timing {
+        instantiate: instantiated,
+        run: start.elapsed() - instantiated,
+    };
+    f.metrics.instantiate.observe(timing.instantiate);
+    f.metrics.run.observe(timing.run);
+    let output = match out {
+        Ok(bytes) => HandlerOutput::Ok(bytes),
+        Err(e) => {
+            f.metrics.error("function_error");
+            HandlerOutput::FunctionError {
+                error_type: e.error_type,
+                error_message: e.error_message,
+            }
+        }
+    };
+    Ok((output, timing))
+}
+
+/// Serves one HTTP request with a fresh instance of an http function. The
+/// response is returned as soon as the guest sets it; the body streams while
+/// the instance keeps running in its own task.
+pub async fn serve_http<B>(
+    engine: &LaminaEngine,
+    f: &Arc<Function>,
+    req: hyper::Request<B>,
+) -> Result<(hyper::Response<HyperOutgoingBody>, Timing), InvokeError>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    if !matches!(f.pre, Pre::Http(_)) {
+        return Err(InvokeError::WrongKind {
+            name: f.name.to_string(),
+            kind: f.kind.as_str(),
+            hint: format!(
+                "invoke it with POST /2015-03-31/functions/{}/invocations",
+                f.name
+            ),
+        });
+    }
+    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    let permit = engine
+        .permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| internal(f, "instance pool closed"))?;
+    let start = Instant::now();
+    let mut store = engine
+        .new_store(&f.name, &f.config)
+        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let mut view = store.data_mut().http();
+    let req = view
+        .new_incoming_request(Scheme::Http, req)
+        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let out = view
+        .new_response_outparam(sender)
+        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let instantiate_us = Arc::new(AtomicU64::new(0));
+
+    let task = {
+        let f = f.clone();
+        let instantiate_us = instantiate_us.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _live = LiveInstance::new(&f.metrics);
+            f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
+            let Pre::Http(pre) = &f.pre else {
+                return Ok(());
+            };
+            let result = async {
+                let proxy = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| (e, true))?;
+                let inst = start.elapsed();
+                f.metrics.instantiate.observe(inst);
+                instantiate_us.store(inst.as_micros() as u64, Ordering::Relaxed);
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+                    .map_err(|e| (e, false))?;
+                f.metrics.run.observe(start.elapsed() - inst);
+                Ok::<_, (wasmtime::Error, bool)>(())
+            }
+            .await;
+            store.data().flush_logs();
+            result.map_err(|(e, during)| classify(&f, &store, e, during))
+        })
+    };
+
+    let response = tokio::time::timeout(timeout + TIMEOUT_GRACE, receiver).await;
+    let instantiate = Duration::from_micros(instantiate_us.load(Ordering::Relaxed));
+    let timing = Timing {
+        instantiate,
+        run: start.elapsed().saturating_sub(instantiate),
+    };
+    match response {
+        Ok(Ok(Ok(resp))) => Ok((resp, timing)),
+        Ok(Ok(Err(code))) => Err(fail(
+            f,
+            InvokeError::Trap {
+                function: f.name.to_string(),
+                message: format!("the guest answered with an error code: {code:?}"),
+            },
+        )),
+        Ok(Err(_closed)) => match task.await {
+            Ok(Ok(())) => Err(fail(
+                f,
+                InvokeError::NoResponse {
+                    function: f.name.to_string(),
+                },
+            )),
+            Ok(Err(e)) => Err(fail(f, e)),
+            Err(join) => Err(fail(f, internal(f, &join.to_string()))),
+        },
+        Err(_elapsed) => {
+            task.abort();
+            Err(fail(f, timeout_error(f)))
+        }
+    }
+}
+
+fn fail(f: &Function, e: InvokeError) -> InvokeError {
+    f.metrics.error(e.reason());
+    tracing::warn!(function = %f.name, reason = e.reason(), "{e}");
+    e
+}
+
+fn internal(f: &Function, message: &str) -> InvokeError {
+    InvokeError::Instantiate {
+        function: f.name.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn timeout_error(f: &Function) -> InvokeError {
+    InvokeError::Timeout {
+        function: f.name.to_string(),
+        timeout_ms: f.config.timeout_ms,
+    }
+}
+
+/// Turns a wasmtime error into the specific failure it stands for.
+fn classify(
+    f: &Function,
+    store: &Store<HostState>,
+    e: wasmtime::Error,
+    during_instantiate: bool,
+) -> InvokeError {
+    if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
+        return InvokeError::MemoryLimit {
+            function: f.name.to_string(),
+            limit_mb: f.config.memory_mb,
+            requested_mb: (m.desired as u64).div_ceil(1024 * 1024),
+        };
+    }
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        if *trap == Trap::Interrupt {
+            return timeout_error(f);
+        }
+        let mut message = trap.to_string();
+        if let Some(line) = store.data().stderr.last_line() {
+            message = format!("{message}; the guest's last stderr line: {line}");
+        }
+        return InvokeError::Trap {
+            function: f.name.to_string(),
+            message,
+        };
+    }
+    if during_instantiate {
+        return internal(f, &format!("{e:#}"));
+    }
+    InvokeError::Trap {
+        function: f.name.to_string(),
+        message: format!("{e:#}"),
+    }
+}
