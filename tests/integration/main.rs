@@ -1,0 +1,10 @@
+//! Integration tests: the real `lamina` binary, real guest components built
+//! from `examples/`, a real HTTP client on 127.0.0.1.
+
+mod cli;
+mod concurrency;
+mod faults;
+mod handler;
+mod http;
+mod startup;
+mod support;
