@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the project needs
+# (the wasm32-wasip2 target), builds the example guests, checks formatting and
+# lints, then runs every test against the real `lamina` binary.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+step "toolchain"
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+
+step "guests"
+bash scripts/build-guests.sh
+
+step "format"
+cargo fmt --all -- --check
+cargo fmt --all --manifest-path examples/Cargo.toml -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+CARGO_TARGET_DIR="${LAMINA_TARGET_DIR:-$REPO/target}/guests" \
+  cargo clippy --manifest-path examples/Cargo.toml --workspace --release --target wasm32-wasip2 --locked -- -D warnings
+
+step "tests"
+cargo test --workspace --locked
