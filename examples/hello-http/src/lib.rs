@@ -27,7 +27,10 @@ impl Guest for HelloHttp {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
         let (status, body_text) = match read_body(request) {
-            Ok(n) => (200, format!("Hello from Lamina!\npath: {path}\nbody: {n} bytes\n")),
+            Ok(n) => (
+                200,
+                format!("Hello from Lamina!\npath: {path}\nbody: {n} bytes\n"),
+            ),
             Err(e) => (400, format!("could not read the request body: {e}\n")),
         };
 
@@ -60,10 +63,14 @@ impl Guest for HelloHttp {
 
 /// Reads the whole request body and returns its length in bytes.
 fn read_body(request: IncomingRequest) -> Result<u64, String> {
-    let body = request.consume().map_err(|()| "body already taken".to_string())?;
+    let body = request
+        .consume()
+        .map_err(|()| "body already taken".to_string())?;
     let mut total = 0u64;
     {
-        let stream = body.stream().map_err(|()| "body stream already taken".to_string())?;
+        let stream = body
+            .stream()
+            .map_err(|()| "body stream already taken".to_string())?;
         loop {
             match stream.blocking_read(64 * 1024) {
                 Ok(chunk) => total += chunk.len() as u64,
