@@ -1,6 +1,8 @@
-//! Adapters from plain Rust functions to the generated `handler` export,
-//! and the [`handler!`](crate::handler!) / [`raw_handler!`](crate::raw_handler!)
-//! macros that install them.
+//! Adapters from plain Rust functions to the generated `handler` and
+//! `lifecycle` exports, and the [`handler!`](crate::handler!) /
+//! [`raw_handler!`](crate::raw_handler!) macros that install them.
+
+use std::fmt::Display;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -59,9 +61,21 @@ where
     Ok(f(payload, &ctx)?)
 }
 
-/// Exports a JSON function as this component's `lamina:function/handler`.
+/// Runs a one-time `init` hook, turning its error into the message the host
+/// reports.
+#[doc(hidden)]
+pub fn invoke_init<R, F>(f: F) -> Result<(), String>
+where
+    F: FnOnce() -> Result<(), R>,
+    R: Display,
+{
+    f().map_err(|err| err.to_string())
+}
+
+/// Exports a JSON function as this component's `lamina:function/handler`,
+/// optionally with a one-time `init` hook.
 ///
-/// The argument is a function (or closure) with the shape
+/// The first argument is a function (or closure) with the shape
 ///
 /// ```text
 /// fn(event: E, ctx: &Context) -> Result<O, FunctionError>
@@ -74,7 +88,10 @@ where
 /// serialized to JSON as the response (type `InvalidOutput` if that fails);
 /// its `Err` value is returned to the caller as is. A panic becomes a trap.
 ///
-/// Use the macro once per component, at module level.
+/// # Plain functions
+///
+/// `handler!(handle)` exports world `lamina:function/function`. The host
+/// may run every invocation in a fresh instance (standard mode).
 ///
 /// ```no_run
 /// use lamina_sdk::{Context, FunctionError};
@@ -85,8 +102,70 @@ where
 ///
 /// lamina_sdk::handler!(handle);
 /// ```
+///
+/// # Managed functions with `init`
+///
+/// `handler!(handle, init = setup)` exports world
+/// `lamina:function/managed-function`: the handler plus
+/// `lamina:function/lifecycle`. In managed mode the host keeps the instance
+/// alive across invocations and calls `setup` once, before the first
+/// invocation, so `setup` is the place for expensive preparation (global
+/// state survives between invocations of the same instance). Its shape is
+///
+/// ```text
+/// fn() -> Result<(), R>   where R: std::fmt::Display
+/// ```
+///
+/// An `Err` fails the instance's environment with `R`'s message. A host
+/// running the function in standard mode does not call `setup`, so the
+/// handler must cope with it not having run.
+///
+/// ```no_run
+/// use std::sync::OnceLock;
+///
+/// use lamina_sdk::{Context, FunctionError};
+///
+/// static GREETING: OnceLock<String> = OnceLock::new();
+///
+/// fn setup() -> Result<(), String> {
+///     GREETING.set("Hello".to_owned()).map_err(|_| "init ran twice".to_owned())
+/// }
+///
+/// fn handle(name: String, _ctx: &Context) -> Result<String, FunctionError> {
+///     let greeting = GREETING.get().map_or("Hi", String::as_str);
+///     Ok(format!("{greeting}, {name}!"))
+/// }
+///
+/// lamina_sdk::handler!(handle, init = setup);
+/// ```
+///
+/// Use the macro (or any other export macro of this crate) once per
+/// component, at module level.
 #[macro_export]
 macro_rules! handler {
+    ($handler:expr, init = $init:expr $(,)?) => {
+        const _: () = {
+            struct LaminaManagedJsonHandler;
+
+            impl $crate::__private::managed::HandlerGuest for LaminaManagedJsonHandler {
+                fn handle(
+                    invocation: $crate::__private::Invocation,
+                    payload: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, $crate::__private::WitFunctionError>
+                {
+                    $crate::__private::invoke_json(invocation, &payload, $handler)
+                }
+            }
+
+            impl $crate::__private::managed::LifecycleGuest for LaminaManagedJsonHandler {
+                fn init() -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::invoke_init($init)
+                }
+            }
+
+            $crate::__private::managed::export!(LaminaManagedJsonHandler);
+        };
+    };
     ($handler:expr $(,)?) => {
         const _: () = {
             struct LaminaJsonHandler;
@@ -107,9 +186,9 @@ macro_rules! handler {
 }
 
 /// Exports a raw-bytes function as this component's
-/// `lamina:function/handler`.
+/// `lamina:function/handler`, optionally with a one-time `init` hook.
 ///
-/// The argument is a function (or closure) with the shape
+/// The first argument is a function (or closure) with the shape
 ///
 /// ```text
 /// fn(payload: &[u8], ctx: &Context) -> Result<Vec<u8>, FunctionError>
@@ -126,8 +205,35 @@ macro_rules! handler {
 ///
 /// lamina_sdk::raw_handler!(shout);
 /// ```
+///
+/// As with [`handler!`], `raw_handler!(shout, init = setup)` exports world
+/// `lamina:function/managed-function` and runs `setup`
+/// (`fn() -> Result<(), R>` with `R: Display`) once per managed instance.
 #[macro_export]
 macro_rules! raw_handler {
+    ($handler:expr, init = $init:expr $(,)?) => {
+        const _: () = {
+            struct LaminaManagedRawHandler;
+
+            impl $crate::__private::managed::HandlerGuest for LaminaManagedRawHandler {
+                fn handle(
+                    invocation: $crate::__private::Invocation,
+                    payload: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<::std::vec::Vec<u8>, $crate::__private::WitFunctionError>
+                {
+                    $crate::__private::invoke_raw(invocation, &payload, $handler)
+                }
+            }
+
+            impl $crate::__private::managed::LifecycleGuest for LaminaManagedRawHandler {
+                fn init() -> ::core::result::Result<(), ::std::string::String> {
+                    $crate::__private::invoke_init($init)
+                }
+            }
+
+            $crate::__private::managed::export!(LaminaManagedRawHandler);
+        };
+    };
     ($handler:expr $(,)?) => {
         const _: () = {
             struct LaminaRawHandler;
