@@ -18,7 +18,14 @@ pub const DEFAULT_MEMORY_MB: u64 = 128;
 /// Default per-invocation timeout.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 /// Path prefixes owned by the host; no function may take them as its name.
-pub const RESERVED_NAMES: &[&str] = &["healthz", "metrics", "ui", "2015-03-31", "2025-12-01"];
+pub const RESERVED_NAMES: &[&str] = &[
+    "healthz",
+    "metrics",
+    "ui",
+    "api",
+    "2015-03-31",
+    "2025-12-01",
+];
 
 /// Errors found while reading or checking configuration.
 #[derive(Debug, Error)]
@@ -69,6 +76,52 @@ impl FunctionKind {
     }
 }
 
+/// How a function's instances live.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// A fresh instance for every request (the default).
+    Standard,
+    /// Long-lived environments with one-time init and multi-concurrency.
+    Managed(ManagedConfig),
+}
+
+/// Settings of a managed-mode function (see `DESIGN.md` section 4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedConfig {
+    /// Environments kept alive (and initialised) even when idle.
+    pub min_environments: u32,
+    /// Most environments at once.
+    pub max_environments: u32,
+    /// Invocations one environment serves at the same time (async exports;
+    /// a sync export is always served one at a time).
+    pub max_concurrency: u32,
+    /// Time `init` may take, in milliseconds.
+    pub init_timeout_ms: u64,
+    /// An environment above the minimum idle this long is retired, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Spare capacity kept over the observed in-flight load (0.5 = 50%).
+    pub headroom: f64,
+    /// Capacity may at most double within this window, in milliseconds.
+    pub scale_window_ms: u64,
+    /// Recycle an environment after this many invocations (`None`: never).
+    pub max_requests: Option<u64>,
+}
+
+impl Default for ManagedConfig {
+    fn default() -> Self {
+        ManagedConfig {
+            min_environments: 1,
+            max_environments: 8,
+            max_concurrency: 16,
+            init_timeout_ms: 15 * 60 * 1000,
+            idle_timeout_ms: 60_000,
+            headroom: 0.5,
+            scale_window_ms: 10_000,
+            max_requests: None,
+        }
+    }
+}
+
 /// One function as declared.
 #[derive(Debug, Clone)]
 pub struct FunctionConfig {
@@ -86,6 +139,8 @@ pub struct FunctionConfig {
     pub env: BTreeMap<String, String>,
     /// Preopened directories: guest path -> host path.
     pub dirs: BTreeMap<String, PathBuf>,
+    /// Standard (default) or managed.
+    pub mode: Mode,
 }
 
 impl FunctionConfig {
@@ -99,6 +154,7 @@ impl FunctionConfig {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             env: BTreeMap::new(),
             dirs: BTreeMap::new(),
+            mode: Mode::Standard,
         }
     }
 }
@@ -170,6 +226,95 @@ struct FunctionSection {
     env: BTreeMap<String, String>,
     #[serde(default)]
     dirs: BTreeMap<String, PathBuf>,
+    mode: Option<ModeName>,
+    min_environments: Option<u32>,
+    max_environments: Option<u32>,
+    max_concurrency: Option<u32>,
+    init_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    headroom: Option<f64>,
+    scale_window_ms: Option<u64>,
+    max_requests: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ModeName {
+    Standard,
+    Managed,
+}
+
+impl FunctionSection {
+    /// The mode, checking that managed-only keys come with `mode = "managed"`.
+    fn mode(&self, key: &str) -> Result<Mode, ConfigError> {
+        let managed_keys = [
+            ("min_environments", self.min_environments.is_some()),
+            ("max_environments", self.max_environments.is_some()),
+            ("max_concurrency", self.max_concurrency.is_some()),
+            ("init_timeout_ms", self.init_timeout_ms.is_some()),
+            ("idle_timeout_ms", self.idle_timeout_ms.is_some()),
+            ("headroom", self.headroom.is_some()),
+            ("scale_window_ms", self.scale_window_ms.is_some()),
+            ("max_requests", self.max_requests.is_some()),
+        ];
+        if self.mode != Some(ModeName::Managed) {
+            if let Some((k, _)) = managed_keys.iter().find(|(_, set)| *set) {
+                return Err(invalid(
+                    &format!("{key}.{k}"),
+                    "only applies to managed functions: add mode = \"managed\"",
+                ));
+            }
+            return Ok(Mode::Standard);
+        }
+        let d = ManagedConfig::default();
+        let min = self.min_environments.unwrap_or(d.min_environments);
+        let m = ManagedConfig {
+            min_environments: min,
+            max_environments: self.max_environments.unwrap_or(d.max_environments.max(min)),
+            max_concurrency: self.max_concurrency.unwrap_or(d.max_concurrency),
+            init_timeout_ms: self.init_timeout_ms.unwrap_or(d.init_timeout_ms),
+            idle_timeout_ms: self.idle_timeout_ms.unwrap_or(d.idle_timeout_ms),
+            headroom: self.headroom.unwrap_or(d.headroom),
+            scale_window_ms: self.scale_window_ms.unwrap_or(d.scale_window_ms),
+            max_requests: self.max_requests,
+        };
+        let k = |name: &str| format!("{key}.{name}");
+        if m.max_environments == 0 {
+            return Err(invalid(&k("max_environments"), "must be at least 1"));
+        }
+        if m.min_environments > m.max_environments {
+            return Err(invalid(
+                &k("min_environments"),
+                &format!(
+                    "{} is more than max_environments ({})",
+                    m.min_environments, m.max_environments
+                ),
+            ));
+        }
+        if m.max_concurrency == 0 {
+            return Err(invalid(&k("max_concurrency"), "must be at least 1"));
+        }
+        if m.init_timeout_ms == 0 || m.idle_timeout_ms == 0 || m.scale_window_ms == 0 {
+            let which = if m.init_timeout_ms == 0 {
+                "init_timeout_ms"
+            } else if m.idle_timeout_ms == 0 {
+                "idle_timeout_ms"
+            } else {
+                "scale_window_ms"
+            };
+            return Err(invalid(&k(which), "must be at least 1"));
+        }
+        if !(m.headroom.is_finite() && (0.0..=10.0).contains(&m.headroom)) {
+            return Err(invalid(
+                &k("headroom"),
+                "must be between 0 and 10 (0.5 means 50%)",
+            ));
+        }
+        if m.max_requests == Some(0) {
+            return Err(invalid(&k("max_requests"), "must be at least 1"));
+        }
+        Ok(Mode::Managed(m))
+    }
 }
 
 /// Overrides from the command line, applied on top of the file (or defaults).
@@ -213,7 +358,9 @@ impl HostConfig {
         for (name, f) in file.functions {
             let key = format!("functions.{name}");
             validate_name(&name, &key)?;
+            let mode = f.mode(&key)?;
             let mut cfg = FunctionConfig::new(name, resolve(base, &f.component));
+            cfg.mode = mode;
             cfg.kind = f.kind;
             cfg.memory_mb = f.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
             cfg.timeout_ms = f.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
@@ -457,6 +604,36 @@ mod tests {
         );
         let err = parse("[host]\nlisten = \"nowhere\"\n").expect_err("bad address");
         assert!(err.to_string().contains("host.listen"), "{err}");
+    }
+
+    #[test]
+    fn managed_mode_keys() {
+        let cfg = parse(
+            "[functions.c]\ncomponent = \"c.wasm\"\nmode = \"managed\"\nmin_environments = 2\nmax_concurrency = 64\n",
+        )
+        .expect("managed");
+        let Mode::Managed(m) = &cfg.functions[0].mode else {
+            panic!("not managed");
+        };
+        assert_eq!(
+            (m.min_environments, m.max_environments, m.max_concurrency),
+            (2, 8, 64)
+        );
+        assert_eq!(m.init_timeout_ms, 900_000);
+        let err = parse("[functions.c]\ncomponent = \"c.wasm\"\nmax_concurrency = 4\n")
+            .expect_err("managed key without managed mode");
+        assert!(
+            err.to_string().contains("functions.c.max_concurrency"),
+            "{err}"
+        );
+        let err = parse(
+            "[functions.c]\ncomponent = \"c.wasm\"\nmode = \"managed\"\nmin_environments = 9\nmax_environments = 2\n",
+        )
+        .expect_err("min > max");
+        assert!(err.to_string().contains("min_environments"), "{err}");
+        let err = parse("[functions.c]\ncomponent = \"c.wasm\"\nmode = \"warm\"\n")
+            .expect_err("bad mode");
+        assert!(err.to_string().contains("warm"), "{err}");
     }
 
     #[test]
