@@ -134,6 +134,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let host = tokio::task::spawn_blocking(move || Host::new(cfg))
         .await
         .map_err(|e| CliError::Http(format!("loading functions panicked: {e}")))??;
+    let mut host = host;
+    host.start_managed().await?;
     let host = Arc::new(host);
     let (listener, addr) = server::bind(listen)
         .await
@@ -153,10 +155,14 @@ fn print_table(host: &Host, url: &str) {
         env!("CARGO_PKG_VERSION")
     ));
     out.push_str(&format!(
-        "  {:<16} {:<8} {:<56} {}\n",
-        "FUNCTION", "KIND", "ROUTE", "CODE"
+        "  {:<16} {:<8} {:<10} {:<56} {}\n",
+        "FUNCTION", "KIND", "MODE", "ROUTE", "CODE"
     ));
     for f in host.registry.iter() {
+        let mode = match host.pools.get(&*f.name) {
+            Some(p) => format!("managed:{}", p.environments().len()),
+            None => "standard".to_string(),
+        };
         let route = match f.kind {
             FunctionKind::Http => format!("{url}/{}/", f.name),
             FunctionKind::Handler => {
@@ -164,9 +170,10 @@ fn print_table(host: &Host, url: &str) {
             }
         };
         out.push_str(&format!(
-            "  {:<16} {:<8} {:<56} {} in {} ms\n",
+            "  {:<16} {:<8} {:<10} {:<56} {} in {} ms\n",
             f.name,
             f.kind.as_str(),
+            mode,
             route,
             f.code_source.as_str(),
             f.load_time.as_millis()

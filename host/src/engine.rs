@@ -80,6 +80,9 @@ impl LaminaEngine {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking WASI: {e:#}")))?;
+        // WASI 0.3 (async guests: timers, streams) beside 0.2.
+        wasmtime_wasi::p3::add_to_linker(&mut linker)
+            .map_err(|e| EngineError(format!("linking WASI 0.3: {e:#}")))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
 
@@ -114,7 +117,7 @@ impl LaminaEngine {
         &self.engine
     }
 
-    /// The linker with WASI 0.2 and wasi:http 0.2 host functions.
+    /// The linker with WASI 0.2 and 0.3 and wasi:http 0.2 host functions.
     pub fn linker(&self) -> &Linker<HostState> {
         &self.linker
     }

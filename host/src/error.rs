@@ -147,6 +147,25 @@ pub enum InvokeError {
         /// The function.
         function: String,
     },
+    /// The environment serving this invocation was recycled (another
+    /// invocation in it trapped or timed out) before it finished.
+    #[error(
+        "function `{function}`: the environment serving this invocation was recycled ({reason}); retry it"
+    )]
+    EnvironmentRecycled {
+        /// The function.
+        function: String,
+        /// Why the environment was recycled.
+        reason: String,
+    },
+    /// No environment could be initialised.
+    #[error("function `{function}` could not be initialised: {message}")]
+    InitFailed {
+        /// The function.
+        function: String,
+        /// What `init` (or instantiation) reported.
+        message: String,
+    },
     /// Instantiation failed for a reason other than a trap.
     #[error("function `{function}` could not be instantiated: {message}")]
     Instantiate {
@@ -170,6 +189,8 @@ impl InvokeError {
             InvokeError::BadRequest { .. } => "bad_request",
             InvokeError::NoResponse { .. } => "no_response",
             InvokeError::Instantiate { .. } => "instantiate",
+            InvokeError::EnvironmentRecycled { .. } => "environment_recycled",
+            InvokeError::InitFailed { .. } => "init_failed",
         }
     }
 }

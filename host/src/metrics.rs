@@ -198,6 +198,76 @@ pub fn render<'a>(
     out
 }
 
+/// Appends the managed-mode series; `pools` yields (function, metrics).
+pub fn render_managed<'a>(
+    out: &mut String,
+    pools: impl Iterator<Item = (&'a str, &'a crate::modes::managed::ManagedMetrics)> + Clone,
+) {
+    type Get = fn(&crate::modes::managed::ManagedMetrics) -> u64;
+    let series: [(&str, &str, &str, Get); 6] = [
+        (
+            "lamina_environments_live",
+            "gauge",
+            "Managed environments alive per function.",
+            |m| m.environments_live.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environments_started_total",
+            "counter",
+            "Managed environments started.",
+            |m| m.environments_started.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environment_init_failures_total",
+            "counter",
+            "Managed environments whose init failed.",
+            |m| m.init_failures.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environment_in_flight_max",
+            "gauge",
+            "Most invocations seen in flight inside one environment.",
+            |m| m.max_in_flight_per_environment.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_scale_ups_total",
+            "counter",
+            "Scale-up decisions.",
+            |m| m.scale_ups.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_scale_downs_total",
+            "counter",
+            "Scale-down decisions.",
+            |m| m.scale_downs.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, get) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (f, m) in pools.clone() {
+            let _ = writeln!(out, "{name}{{function=\"{f}\"}} {}", get(m));
+        }
+    }
+    let name = "lamina_environment_recycles_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Environments recycled, by reason.\n# TYPE {name} counter"
+    );
+    for (f, m) in pools.clone() {
+        for (reason, v) in m.recycles() {
+            let _ = writeln!(out, "{name}{{function=\"{f}\",reason=\"{reason}\"}} {v}");
+        }
+    }
+    let name = "lamina_environment_init_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time to instantiate and run init.\n# TYPE {name} histogram"
+    );
+    for (f, m) in pools {
+        m.init.render(out, name, &format!("function=\"{f}\""));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,8 @@ use crate::state::HostState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::Component;
+use wasmtime::component::{Component, ComponentExportIndex, Instance, InstancePre, TypedFunc};
+use wasmtime::{AsContextMut, Store};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// Host bindings for the `lamina:function` WIT package.
@@ -27,13 +28,66 @@ pub mod bindings {
 const HTTP_EXPORT: &str = "wasi:http/incoming-handler@0.2";
 /// Export name prefix of Lamina's handler interface.
 const HANDLER_EXPORT: &str = "lamina:function/handler@";
+/// Export name prefix of Lamina's async handler interface.
+const ASYNC_HANDLER_EXPORT: &str = "lamina:function/async-handler@";
+/// Export name prefix of Lamina's lifecycle interface.
+const LIFECYCLE_EXPORT: &str = "lamina:function/lifecycle@";
+
+/// The invocation record passed to `handle`.
+pub use bindings::lamina::function::types::{FunctionError as GuestError, Invocation};
+
+/// Parameters of `handle`.
+pub type HandleParams = (Invocation, Vec<u8>);
+/// Results of `handle`.
+pub type HandleResults = (Result<Vec<u8>, GuestError>,);
+/// Results of `init`.
+pub type InitResults = (Result<(), String>,);
+
+/// A handler component, pre-linked, with the indices of its exports.
+pub struct HandlerPre {
+    /// The pre-instantiated component.
+    pub pre: InstancePre<HostState>,
+    /// `handle` of `handler` or `async-handler`.
+    pub handle: ComponentExportIndex,
+    /// Whether `handle` is a component-model `async` export (multi-concurrency).
+    pub is_async: bool,
+    /// `lifecycle.init`, when exported.
+    pub init: Option<ComponentExportIndex>,
+}
+
+impl HandlerPre {
+    /// Instantiates into `store`.
+    pub async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Instance> {
+        self.pre.instantiate_async(store).await
+    }
+
+    /// The typed `handle` function of `instance`.
+    pub fn handle(
+        &self,
+        store: impl AsContextMut<Data = HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<TypedFunc<HandleParams, HandleResults>> {
+        instance.get_typed_func(store, self.handle)
+    }
+
+    /// The typed `init` function of `instance`, when exported.
+    pub fn init(
+        &self,
+        store: impl AsContextMut<Data = HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Option<TypedFunc<(), InitResults>>> {
+        self.init
+            .map(|i| instance.get_typed_func(store, i))
+            .transpose()
+    }
+}
 
 /// The pre-instantiated component, by kind.
 pub enum Pre {
     /// A `wasi:http/proxy` component.
     Http(ProxyPre<HostState>),
-    /// A `lamina:function/handler` component.
-    Handler(bindings::FunctionPre<HostState>),
+    /// A `lamina:function/handler` or `async-handler` component.
+    Handler(HandlerPre),
 }
 
 /// One loaded function.
@@ -156,9 +210,7 @@ fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function
         .map_err(link_err)?;
     let pre = match kind {
         FunctionKind::Http => Pre::Http(ProxyPre::new(instance_pre).map_err(link_err)?),
-        FunctionKind::Handler => {
-            Pre::Handler(bindings::FunctionPre::new(instance_pre).map_err(link_err)?)
-        }
+        FunctionKind::Handler => Pre::Handler(handler_pre(&component, instance_pre, path)?),
     };
     Ok(Function {
         name: cfg.name.as_str().into(),
@@ -178,9 +230,51 @@ fn detect_kind(engine: &LaminaEngine, component: &Component) -> Option<FunctionK
     for (name, _) in ty.exports(engine.engine()) {
         if name.starts_with(HTTP_EXPORT) {
             kind = Some(FunctionKind::Http);
-        } else if name.starts_with(HANDLER_EXPORT) && kind.is_none() {
+        } else if (name.starts_with(HANDLER_EXPORT) || name.starts_with(ASYNC_HANDLER_EXPORT))
+            && kind.is_none()
+        {
             kind = Some(FunctionKind::Handler);
         }
     }
     kind
+}
+
+/// Finds `handle` (sync or async) and `init` in a handler component.
+fn handler_pre(
+    component: &Component,
+    pre: InstancePre<HostState>,
+    path: &std::path::Path,
+) -> Result<HandlerPre, LoadError> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty
+        .exports(pre.engine())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let find = |prefix: &str| names.iter().find(|n| n.starts_with(prefix));
+    let func = |iface: &str, name: &str| {
+        let i = component.get_export_index(None, iface)?;
+        component.get_export_index(Some(&i), name)
+    };
+    let (iface, is_async) = match (find(ASYNC_HANDLER_EXPORT), find(HANDLER_EXPORT)) {
+        (Some(a), _) => (a, true),
+        (None, Some(s)) => (s, false),
+        (None, None) => {
+            return Err(LoadError::KindMismatch {
+                path: path.to_path_buf(),
+                declared: "handler",
+                wanted: "`lamina:function/handler`",
+            });
+        }
+    };
+    let handle = func(iface, "handle").ok_or_else(|| LoadError::Link {
+        path: path.to_path_buf(),
+        message: format!("`{iface}` has no `handle` function"),
+    })?;
+    let init = find(LIFECYCLE_EXPORT).and_then(|l| func(l, "init"));
+    Ok(HandlerPre {
+        pre,
+        handle,
+        is_async,
+        init,
+    })
 }

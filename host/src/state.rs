@@ -64,6 +64,9 @@ pub struct HostState {
     pub stdout: GuestLog,
     /// The guest's standard error.
     pub stderr: GuestLog,
+    /// When the running work must stop (managed mode checks it on every epoch
+    /// tick; `None` means no limit).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl HostState {
@@ -88,6 +91,7 @@ impl HostState {
             limiter: MemoryLimiter { limit },
             stdout,
             stderr,
+            deadline: None,
         })
     }
 

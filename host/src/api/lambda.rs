@@ -134,7 +134,7 @@ async fn invoke(
         InvocationType::Event => {
             let request_id = request_id.to_string();
             tokio::spawn(async move {
-                match standard::invoke_handler(&host.engine, &f, &request_id, &payload).await {
+                match run(&host, &f, &request_id, &payload).await {
                     Ok((HandlerOutput::Ok(_), _)) => {
                         tracing::info!(function = %f.name, %request_id, "event invocation succeeded");
                     }
@@ -154,22 +154,33 @@ async fn invoke(
             });
             status_only(StatusCode::ACCEPTED)
         }
-        InvocationType::RequestResponse => {
-            match standard::invoke_handler(&host.engine, &f, request_id, &payload).await {
-                Ok((output, timing)) => {
-                    let mut resp = match output {
-                        HandlerOutput::Ok(body) => ok_response(body),
-                        HandlerOutput::FunctionError {
-                            error_type,
-                            error_message,
-                        } => function_error(&error_type, &error_message),
-                    };
-                    add_timing(&mut resp, &timing);
-                    resp
-                }
-                Err(e) => invoke_error(&e),
+        InvocationType::RequestResponse => match run(&host, &f, request_id, &payload).await {
+            Ok((output, timing)) => {
+                let mut resp = match output {
+                    HandlerOutput::Ok(body) => ok_response(body),
+                    HandlerOutput::FunctionError {
+                        error_type,
+                        error_message,
+                    } => function_error(&error_type, &error_message),
+                };
+                add_timing(&mut resp, &timing);
+                resp
             }
-        }
+            Err(e) => invoke_error(&e),
+        },
+    }
+}
+
+/// Runs a handler function in its mode.
+async fn run(
+    host: &Host,
+    f: &Arc<crate::registry::Function>,
+    request_id: &str,
+    payload: &[u8],
+) -> Result<(HandlerOutput, standard::Timing), InvokeError> {
+    match host.pools.get(&*f.name) {
+        Some(pool) => pool.invoke(request_id, payload).await,
+        None => standard::invoke_handler(&host.engine, f, request_id, payload).await,
     }
 }
 
@@ -205,6 +216,8 @@ fn invoke_error(e: &InvokeError) -> Response {
         InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
         InvokeError::Timeout { .. } => "Sandbox.Timedout",
         InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
+        InvokeError::EnvironmentRecycled { .. } => "Runtime.EnvironmentRecycled",
+        InvokeError::InitFailed { .. } => "Runtime.InitError",
         InvokeError::UnknownFunction { .. } => {
             return aws_error(
                 StatusCode::NOT_FOUND,

@@ -1,11 +1,12 @@
 //! The listener and the router.
 
 use super::lambda;
-use super::response::{Response, add_request_id, add_timing, aws_error, text};
-use crate::config::{FunctionKind, HostConfig};
+use super::response::{self, Response, add_request_id, add_timing, aws_error, text};
+use crate::config::{FunctionKind, HostConfig, Mode};
 use crate::engine::{EngineError, LaminaEngine};
 use crate::error::{InvokeError, LoadError};
 use crate::metrics;
+use crate::modes::managed::ManagedPool;
 use crate::modes::standard;
 use crate::registry::{Function, Registry};
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,38 +31,93 @@ pub enum StartError {
     /// A function could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// A managed function's environments could not be started.
+    #[error(transparent)]
+    Managed(InvokeError),
 }
 
 /// A running host's shared state: engine, functions and settings.
 pub struct Host {
     /// The engine.
-    pub engine: LaminaEngine,
+    pub engine: Arc<LaminaEngine>,
     /// The loaded functions.
     pub registry: Registry,
     /// The settings it started with.
     pub config: HostConfig,
+    /// Environment pools of managed functions, by name.
+    pub pools: BTreeMap<String, Arc<ManagedPool>>,
 }
 
 impl Host {
-    /// Creates the engine and loads every function of `config`.
+    /// Creates the engine and loads every function of `config` (compiling
+    /// or reading the cache: blocking work).
     pub fn new(config: HostConfig) -> Result<Self, StartError> {
-        let engine = LaminaEngine::new(&config.engine)?;
+        let engine = Arc::new(LaminaEngine::new(&config.engine)?);
         let registry = Registry::load(&engine, &config.functions)?;
         Ok(Host {
             engine,
             registry,
             config,
+            pools: BTreeMap::new(),
         })
+    }
+
+    /// Starts the environments of every managed function and waits until
+    /// their minimum environments are initialised, so the first request
+    /// does not pay `init`.
+    pub async fn start_managed(&mut self) -> Result<(), StartError> {
+        for f in self.registry.iter() {
+            if let Mode::Managed(cfg) = &f.config.mode {
+                let pool = ManagedPool::start(self.engine.clone(), f.clone(), cfg.clone())
+                    .await
+                    .map_err(StartError::Managed)?;
+                self.pools.insert(f.name.to_string(), pool);
+            }
+        }
+        Ok(())
     }
 
     /// Prometheus text for `/metrics`.
     pub fn render_metrics(&self) -> String {
-        metrics::render(
+        let mut text = metrics::render(
             &self.engine.metrics,
             self.registry
                 .iter()
                 .map(|f| (&*f.name, f.kind.as_str(), &f.metrics)),
-        )
+        );
+        metrics::render_managed(
+            &mut text,
+            self.pools
+                .iter()
+                .map(|(name, p)| (name.as_str(), &p.metrics)),
+        );
+        text
+    }
+
+    /// The function table as JSON, for `/api/functions`.
+    pub fn functions_json(&self) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = self
+            .registry
+            .iter()
+            .map(|f| {
+                let mut v = serde_json::json!({
+                    "name": &*f.name,
+                    "kind": f.kind.as_str(),
+                    "mode": if self.pools.contains_key(&*f.name) { "managed" } else { "standard" },
+                    "component": f.config.component.display().to_string(),
+                    "invocations": f.metrics.invocations.load(Ordering::Relaxed),
+                    "instances_live": f.metrics.instances_live.load(Ordering::Relaxed),
+                });
+                if let Some(pool) = self.pools.get(&*f.name) {
+                    v["in_flight"] = pool.in_flight().into();
+                    v["environments"] = serde_json::json!(pool.environments());
+                    v["scaling_events"] = serde_json::json!(pool.scaling_events());
+                    v["max_concurrency"] = pool.config().max_concurrency.into();
+                }
+                v
+            })
+            .collect();
+        serde_json::json!({ "functions": list })
     }
 }
 
@@ -117,6 +174,9 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
                 HeaderValue::from_static("text/plain; version=0.0.4"),
             );
             resp
+        }
+        (&Method::GET, "api") if rest == Some("functions") => {
+            response::json(StatusCode::OK, &host.functions_json())
         }
         (_, "2015-03-31") => lambda::handle(host, req, rest.unwrap_or("")).await,
         (_, "2025-12-01") => {
@@ -249,7 +309,9 @@ pub fn error_response(e: &InvokeError) -> Response {
         InvokeError::Trap { .. }
         | InvokeError::MemoryLimit { .. }
         | InvokeError::NoResponse { .. } => StatusCode::BAD_GATEWAY,
-        InvokeError::Instantiate { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        InvokeError::Instantiate { .. }
+        | InvokeError::EnvironmentRecycled { .. }
+        | InvokeError::InitFailed { .. } => StatusCode::SERVICE_UNAVAILABLE,
     };
     let mut resp = text(status, e.to_string());
     if let Ok(v) = HeaderValue::from_str(e.reason()) {

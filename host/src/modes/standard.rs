@@ -7,13 +7,14 @@
 use crate::engine::LaminaEngine;
 use crate::error::InvokeError;
 use crate::metrics::LiveInstance;
-use crate::registry::{Function, Pre, bindings};
+use crate::registry::{Function, GuestError, HandleParams, HandleResults, Invocation, Pre};
 use crate::state::{HostState, MemoryLimitExceeded};
 use bytes::Bytes;
 use hyper::body::Body;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use wasmtime::component::TypedFunc;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -21,7 +22,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// Extra time the outer timer allows past the epoch deadline, for a guest
 /// blocked in a host call (where epochs are not checked).
-const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
+pub(crate) const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
 
 /// Where the time of one invocation went.
 #[derive(Debug, Clone, Copy, Default)]
@@ -75,22 +76,11 @@ pub async fn invoke_handler(
     f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
 
     let work = async {
-        let instance = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| (e, true))?;
+        let instance = pre.instantiate(&mut store).await.map_err(|e| (e, true))?;
+        let handle = pre.handle(&mut store, &instance).map_err(|e| (e, true))?;
         let instantiated = start.elapsed();
-        let invocation = bindings::lamina::function::types::Invocation {
-            request_id: request_id.to_string(),
-            function_name: f.name.to_string(),
-            remaining_time_ms: f
-                .config
-                .timeout_ms
-                .saturating_sub(instantiated.as_millis() as u64),
-        };
-        let out = instance
-            .lamina_function_handler()
-            .call_handle(&mut store, &invocation, payload)
+        let params = (invocation(f, request_id, instantiated), payload.to_vec());
+        let out = call_handle(&mut store, handle, pre.is_async, params)
             .await
             .map_err(|e| (e, false))?;
         Ok::<_, (wasmtime::Error, bool)>((out, instantiated))
@@ -110,7 +100,24 @@ pub async fn invoke_handler(
     };
     f.metrics.instantiate.observe(timing.instantiate);
     f.metrics.run.observe(timing.run);
-    let output = match out {
+    Ok((output(f, out), timing))
+}
+
+/// The invocation record for a call of `f` that starts `elapsed` into its budget.
+pub(crate) fn invocation(f: &Function, request_id: &str, elapsed: Duration) -> Invocation {
+    Invocation {
+        request_id: request_id.to_string(),
+        function_name: f.name.to_string(),
+        remaining_time_ms: f
+            .config
+            .timeout_ms
+            .saturating_sub(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)),
+    }
+}
+
+/// Converts the guest's answer, counting a returned error.
+pub(crate) fn output(f: &Function, out: Result<Vec<u8>, GuestError>) -> HandlerOutput {
+    match out {
         Ok(bytes) => HandlerOutput::Ok(bytes),
         Err(e) => {
             f.metrics.error("function_error");
@@ -119,8 +126,25 @@ pub async fn invoke_handler(
                 error_message: e.error_message,
             }
         }
+    }
+}
+
+/// Calls `handle` once: directly for a sync export, inside
+/// `Store::run_concurrent` for an async one.
+pub(crate) async fn call_handle(
+    store: &mut Store<HostState>,
+    handle: TypedFunc<HandleParams, HandleResults>,
+    is_async: bool,
+    params: HandleParams,
+) -> wasmtime::Result<Result<Vec<u8>, GuestError>> {
+    let (out,) = if is_async {
+        store
+            .run_concurrent(async move |a| handle.call_concurrent(a, params).await)
+            .await??
+    } else {
+        handle.call_async(store, params).await?
     };
-    Ok((output, timing))
+    Ok(out)
 }
 
 /// Serves one HTTP request with a fresh instance of an http function. The
@@ -231,20 +255,20 @@ where
     }
 }
 
-fn fail(f: &Function, e: InvokeError) -> InvokeError {
+pub(crate) fn fail(f: &Function, e: InvokeError) -> InvokeError {
     f.metrics.error(e.reason());
     tracing::warn!(function = %f.name, reason = e.reason(), "{e}");
     e
 }
 
-fn internal(f: &Function, message: &str) -> InvokeError {
+pub(crate) fn internal(f: &Function, message: &str) -> InvokeError {
     InvokeError::Instantiate {
         function: f.name.to_string(),
         message: message.to_string(),
     }
 }
 
-fn timeout_error(f: &Function) -> InvokeError {
+pub(crate) fn timeout_error(f: &Function) -> InvokeError {
     InvokeError::Timeout {
         function: f.name.to_string(),
         timeout_ms: f.config.timeout_ms,
@@ -252,7 +276,7 @@ fn timeout_error(f: &Function) -> InvokeError {
 }
 
 /// Turns a wasmtime error into the specific failure it stands for.
-fn classify(
+pub(crate) fn classify(
     f: &Function,
     store: &Store<HostState>,
     e: wasmtime::Error,

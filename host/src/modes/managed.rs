@@ -1,0 +1,729 @@
+//! Managed mode: long-lived environments that run `init` once, serve many
+//! invocations (at the same time for an async export), and scale by a stated
+//! policy.
+//!
+//! One environment is one store with one instance, owned by one tokio task.
+//! Invocations wait in a shared queue; an environment with spare capacity
+//! takes the next one. A trap or timeout poisons the store (wasmtime cannot
+//! cancel one concurrent call alone), so the environment is dropped: the
+//! invocation that caused it gets its own error, others in flight in it get
+//! `EnvironmentRecycled`, and queued ones are taken by other environments.
+//! The scaler keeps `headroom` spare capacity over the peak in-flight load,
+//! at most doubling the environment count per `scale_window`, and retires
+//! environments idle longer than `idle_timeout` above the minimum.
+
+use super::standard::{
+    HandlerOutput, TIMEOUT_GRACE, Timing, classify, fail, invocation, output, timeout_error,
+};
+use crate::config::ManagedConfig;
+use crate::engine::LaminaEngine;
+use crate::error::InvokeError;
+use crate::metrics::{Histogram, LiveInstance};
+use crate::registry::{Function, HandleParams, HandleResults, HandlerPre, Pre};
+use crate::state::HostState;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, oneshot};
+use wasmtime::component::TypedFunc;
+use wasmtime::{Store, UpdateDeadline};
+
+/// Most scaling events kept for `/api/functions`.
+const EVENTS_KEPT: usize = 256;
+
+type Reply = oneshot::Sender<Result<(HandlerOutput, Timing), InvokeError>>;
+
+/// One queued invocation.
+struct Job {
+    request_id: String,
+    payload: Vec<u8>,
+    reply: Reply,
+}
+
+/// Counters of a managed function.
+#[derive(Debug, Default)]
+pub struct ManagedMetrics {
+    /// Environments alive (starting or serving).
+    pub environments_live: AtomicU64,
+    /// Environments started since the host started.
+    pub environments_started: AtomicU64,
+    /// Time to instantiate and run `init`.
+    pub init: Histogram,
+    /// Environments whose init failed.
+    pub init_failures: AtomicU64,
+    /// Scale-up decisions.
+    pub scale_ups: AtomicU64,
+    /// Scale-down decisions.
+    pub scale_downs: AtomicU64,
+    /// Most invocations seen in flight inside one environment.
+    pub max_in_flight_per_environment: AtomicU64,
+    recycles: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl ManagedMetrics {
+    fn recycled(&self, reason: &'static str) {
+        let mut r = self.recycles.lock().unwrap_or_else(PoisonError::into_inner);
+        *r.entry(reason).or_default() += 1;
+    }
+
+    /// Recycles by reason.
+    pub fn recycles(&self) -> Vec<(&'static str, u64)> {
+        let r = self.recycles.lock().unwrap_or_else(PoisonError::into_inner);
+        r.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+}
+
+/// A scaling decision, for logs and `/api/functions`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalingEvent {
+    /// Milliseconds since the pool started.
+    pub at_ms: u64,
+    /// Environments before.
+    pub from: u64,
+    /// Environments after.
+    pub to: u64,
+    /// Environments at the start of the current scaling window.
+    pub window_base: u64,
+    /// Peak in-flight invocations that drove it.
+    pub peak_in_flight: u64,
+    /// `up`, `down`, or `replace` (back up to the minimum after a recycle).
+    pub direction: &'static str,
+}
+
+/// What `/api/functions` shows of one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvironmentInfo {
+    /// Its id within the function.
+    pub id: u64,
+    /// Invocations in flight now.
+    pub in_flight: u64,
+    /// Most invocations in flight at once so far.
+    pub max_in_flight: u64,
+    /// Invocations served.
+    pub served: u64,
+    /// Whether `init` has finished.
+    pub ready: bool,
+    /// Milliseconds since it started.
+    pub age_ms: u64,
+}
+
+struct Env {
+    id: u64,
+    started: Instant,
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+    served: AtomicU64,
+    ready: AtomicBool,
+    last_active: Mutex<Instant>,
+    stop: Notify,
+}
+
+impl Env {
+    fn touch(&self) {
+        *self
+            .last_active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_active
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+}
+
+/// The environments of one managed function.
+pub struct ManagedPool {
+    function: Arc<Function>,
+    cfg: ManagedConfig,
+    engine: Arc<LaminaEngine>,
+    queue_tx: async_channel::Sender<Job>,
+    queue_rx: async_channel::Receiver<Job>,
+    envs: Mutex<BTreeMap<u64, Arc<Env>>>,
+    next_id: AtomicU64,
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+    started: Instant,
+    events: Mutex<VecDeque<ScalingEvent>>,
+    init_error: Mutex<Option<String>>,
+    ready: Notify,
+    /// Its counters.
+    pub metrics: ManagedMetrics,
+}
+
+impl ManagedPool {
+    /// Starts the pool for `function`: `min_environments` environments and the
+    /// scaler. Returns once those environments finished `init` (or failed).
+    pub async fn start(
+        engine: Arc<LaminaEngine>,
+        function: Arc<Function>,
+        cfg: ManagedConfig,
+    ) -> Result<Arc<Self>, InvokeError> {
+        if !matches!(function.pre, Pre::Handler(_)) {
+            return Err(InvokeError::InitFailed {
+                function: function.name.to_string(),
+                message:
+                    "managed mode serves handler functions; http functions run in standard mode"
+                        .into(),
+            });
+        }
+        let (queue_tx, queue_rx) = async_channel::unbounded();
+        let pool = Arc::new(ManagedPool {
+            function,
+            cfg,
+            engine,
+            queue_tx,
+            queue_rx,
+            envs: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            in_flight: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            started: Instant::now(),
+            events: Mutex::default(),
+            init_error: Mutex::default(),
+            ready: Notify::new(),
+            metrics: ManagedMetrics::default(),
+        });
+        for _ in 0..pool.cfg.min_environments {
+            pool.spawn_env();
+        }
+        // Wait until every minimum environment is ready or has failed.
+        loop {
+            let notified = pool.ready.notified();
+            let envs = pool.env_list();
+            let ready = envs
+                .iter()
+                .filter(|e| e.ready.load(Ordering::Relaxed))
+                .count();
+            if ready as u32 >= pool.cfg.min_environments {
+                break;
+            }
+            if let Some(message) = pool.init_error() {
+                return Err(InvokeError::InitFailed {
+                    function: pool.function.name.to_string(),
+                    message,
+                });
+            }
+            notified.await;
+        }
+        tokio::spawn(scaler(Arc::downgrade(&pool)));
+        Ok(pool)
+    }
+
+    /// Invokes the function in one of its environments.
+    pub async fn invoke(
+        &self,
+        request_id: &str,
+        payload: &[u8],
+    ) -> Result<(HandlerOutput, Timing), InvokeError> {
+        let f = &self.function;
+        f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        let _done = InFlight(&self.in_flight);
+        let (reply, rx) = oneshot::channel();
+        let job = Job {
+            request_id: request_id.to_string(),
+            payload: payload.to_vec(),
+            reply,
+        };
+        if self.queue_tx.send(job).await.is_err() {
+            return Err(fail(f, self.recycled_error("the pool is shut down")));
+        }
+        // Environments answer every job they take; the bound covers a pool
+        // that cannot start any environment at all.
+        let bound =
+            Duration::from_millis(f.config.timeout_ms + self.cfg.init_timeout_ms) + TIMEOUT_GRACE;
+        match tokio::time::timeout(bound, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_dropped)) => Err(fail(f, self.recycled_error("the environment stopped"))),
+            Err(_elapsed) => match self.init_error() {
+                Some(message) => Err(fail(
+                    f,
+                    InvokeError::InitFailed {
+                        function: f.name.to_string(),
+                        message,
+                    },
+                )),
+                None => Err(fail(f, timeout_error(f))),
+            },
+        }
+    }
+
+    /// Environments now, for `/api/functions`.
+    pub fn environments(&self) -> Vec<EnvironmentInfo> {
+        self.env_list()
+            .iter()
+            .map(|e| EnvironmentInfo {
+                id: e.id,
+                in_flight: e.in_flight.load(Ordering::Relaxed),
+                max_in_flight: e.max_in_flight.load(Ordering::Relaxed),
+                served: e.served.load(Ordering::Relaxed),
+                ready: e.ready.load(Ordering::Relaxed),
+                age_ms: e.started.elapsed().as_millis() as u64,
+            })
+            .collect()
+    }
+
+    /// Recent scaling decisions, oldest first.
+    pub fn scaling_events(&self) -> Vec<ScalingEvent> {
+        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        events.iter().cloned().collect()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ManagedConfig {
+        &self.cfg
+    }
+
+    /// Invocations not yet answered (queued or running).
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    fn env_list(&self) -> Vec<Arc<Env>> {
+        let envs = self.envs.lock().unwrap_or_else(PoisonError::into_inner);
+        envs.values().cloned().collect()
+    }
+
+    fn init_error(&self) -> Option<String> {
+        self.init_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn recycled_error(&self, reason: &str) -> InvokeError {
+        InvokeError::EnvironmentRecycled {
+            function: self.function.name.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Per-environment invocation capacity.
+    fn concurrency(&self) -> u64 {
+        match &self.function.pre {
+            Pre::Handler(h) if h.is_async => u64::from(self.cfg.max_concurrency),
+            _ => 1,
+        }
+    }
+
+    fn spawn_env(self: &Arc<Self>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let env = Arc::new(Env {
+            id,
+            started: Instant::now(),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
+            served: AtomicU64::new(0),
+            ready: AtomicBool::new(false),
+            last_active: Mutex::new(Instant::now()),
+            stop: Notify::new(),
+        });
+        self.envs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, env.clone());
+        self.metrics
+            .environments_live
+            .fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .environments_started
+            .fetch_add(1, Ordering::Relaxed);
+        let pool = self.clone();
+        tokio::spawn(async move {
+            let reason = run_env(&pool, &env).await;
+            pool.envs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&env.id);
+            pool.metrics
+                .environments_live
+                .fetch_sub(1, Ordering::Relaxed);
+            if let Some(reason) = reason {
+                pool.metrics.recycled(reason);
+                tracing::info!(function = %pool.function.name, environment = env.id, reason, "environment recycled");
+            }
+            pool.ready.notify_waiters();
+        });
+    }
+
+    fn record(&self, event: ScalingEvent) {
+        tracing::info!(
+            function = %self.function.name,
+            direction = event.direction,
+            from = event.from,
+            to = event.to,
+            peak_in_flight = event.peak_in_flight,
+            "scaling"
+        );
+        match event.direction {
+            "up" => self.metrics.scale_ups.fetch_add(1, Ordering::Relaxed),
+            "down" => self.metrics.scale_downs.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+        let mut events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
+        if events.len() == EVENTS_KEPT {
+            events.pop_front();
+        }
+        events.push_back(event);
+    }
+}
+
+struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Starts and initialises one environment, then serves until it is stopped
+/// (returns `None`) or recycled (returns the reason).
+async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str> {
+    let f = &pool.function;
+    let Pre::Handler(pre) = &f.pre else {
+        return Some("not a handler");
+    };
+    let _permit = pool.engine.permits().acquire().await.ok()?;
+    let _live = LiveInstance::new(&f.metrics);
+    let start = Instant::now();
+    let (mut store, handle) = match init_env(pool, pre).await {
+        Ok(v) => v,
+        Err(message) => {
+            tracing::warn!(function = %f.name, environment = env.id, "init failed: {message}");
+            pool.metrics.init_failures.fetch_add(1, Ordering::Relaxed);
+            *pool
+                .init_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(message);
+            return Some("init_failed");
+        }
+    };
+    f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
+    pool.metrics.init.observe(start.elapsed());
+    *pool
+        .init_error
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    env.ready.store(true, Ordering::Relaxed);
+    env.touch();
+    pool.ready.notify_waiters();
+    tracing::info!(function = %f.name, environment = env.id, init_ms = start.elapsed().as_millis() as u64, "environment ready");
+    let reason = if pre.is_async {
+        serve_concurrent(pool, env, &mut store, handle).await
+    } else {
+        serve_sequential(pool, env, &mut store, handle).await
+    };
+    store.data().flush_logs();
+    reason
+}
+
+async fn init_env(
+    pool: &ManagedPool,
+    pre: &HandlerPre,
+) -> Result<(Store<HostState>, TypedFunc<HandleParams, HandleResults>), String> {
+    let f = &pool.function;
+    let mut store = pool
+        .engine
+        .new_store(&f.name, &f.config)
+        .map_err(|e| format!("{e:#}"))?;
+    // Managed stores check their own deadline on every epoch tick, since one
+    // store runs many invocations.
+    store.data_mut().deadline =
+        Some(Instant::now() + Duration::from_millis(pool.cfg.init_timeout_ms));
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|ctx| match ctx.data().deadline {
+        Some(d) if Instant::now() >= d => Ok(UpdateDeadline::Interrupt),
+        _ => Ok(UpdateDeadline::Continue(1)),
+    });
+    let init_timeout = Duration::from_millis(pool.cfg.init_timeout_ms) + TIMEOUT_GRACE;
+    let work = async {
+        let instance = pre.instantiate(&mut store).await?;
+        let handle = pre.handle(&mut store, &instance)?;
+        if let Some(init) = pre.init(&mut store, &instance)? {
+            let (result,) = init.call_async(&mut store, ()).await?;
+            if let Err(message) = result {
+                return Ok(Err(format!("init returned an error: {message}")));
+            }
+        }
+        Ok::<_, wasmtime::Error>(Ok(handle))
+    };
+    let result = tokio::time::timeout(init_timeout, work).await;
+    store.data().flush_logs();
+    let handle = match result {
+        Err(_) => {
+            return Err(format!(
+                "init timed out after {} ms",
+                pool.cfg.init_timeout_ms
+            ));
+        }
+        Ok(Err(e)) => return Err(classify(f, &store, e, true).to_string()),
+        Ok(Ok(Err(message))) => return Err(message),
+        Ok(Ok(Ok(handle))) => handle,
+    };
+    store.data_mut().deadline = None;
+    Ok((store, handle))
+}
+
+/// A sync export: one invocation at a time on the reused instance.
+async fn serve_sequential(
+    pool: &Arc<ManagedPool>,
+    env: &Env,
+    store: &mut Store<HostState>,
+    handle: TypedFunc<HandleParams, HandleResults>,
+) -> Option<&'static str> {
+    let f = &pool.function;
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    loop {
+        let job = tokio::select! {
+            job = pool.queue_rx.recv() => match job {
+                Ok(job) => job,
+                Err(_) => return None,
+            },
+            () = env.stop.notified() => return None,
+        };
+        if job.reply.is_closed() {
+            continue;
+        }
+        env.in_flight.store(1, Ordering::Relaxed);
+        env.max_in_flight.fetch_max(1, Ordering::Relaxed);
+        pool.metrics
+            .max_in_flight_per_environment
+            .fetch_max(1, Ordering::Relaxed);
+        let start = Instant::now();
+        store.data_mut().deadline = Some(start + timeout);
+        let params = (invocation(f, &job.request_id, Duration::ZERO), job.payload);
+        let result = tokio::time::timeout(
+            timeout + TIMEOUT_GRACE,
+            handle.call_async(&mut *store, params),
+        )
+        .await;
+        store.data_mut().deadline = None;
+        env.in_flight.store(0, Ordering::Relaxed);
+        env.touch();
+        let run = start.elapsed();
+        let timing = Timing {
+            instantiate: Duration::ZERO,
+            run,
+        };
+        match result {
+            Ok(Ok((out,))) => {
+                f.metrics.run.observe(run);
+                let _ = job.reply.send(Ok((output(f, out), timing)));
+            }
+            Ok(Err(e)) => {
+                let err = fail(f, classify(f, store, e, false));
+                let reason = err.reason();
+                let _ = job.reply.send(Err(err));
+                return Some(reason);
+            }
+            Err(_elapsed) => {
+                let _ = job.reply.send(Err(fail(f, timeout_error(f))));
+                return Some("timeout");
+            }
+        }
+        let served = env.served.fetch_add(1, Ordering::Relaxed) + 1;
+        if pool.cfg.max_requests.is_some_and(|m| served >= m) {
+            return Some("max_requests");
+        }
+    }
+}
+
+struct Running {
+    reply: Reply,
+    deadline: Instant,
+    start: Instant,
+}
+
+/// An async export: up to `max_concurrency` invocations at once inside one
+/// `Store::run_concurrent`.
+async fn serve_concurrent(
+    pool: &Arc<ManagedPool>,
+    env: &Env,
+    store: &mut Store<HostState>,
+    handle: TypedFunc<HandleParams, HandleResults>,
+) -> Option<&'static str> {
+    let f = pool.function.clone();
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    let capacity = pool.concurrency() as usize;
+    let running: Mutex<HashMap<u64, Running>> = Mutex::default();
+    let outcome = store
+        .run_concurrent(async |accessor| {
+            let mut calls = FuturesUnordered::new();
+            let mut next = 0u64;
+            let mut stopping = false;
+            let mut stop_reason = None;
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            loop {
+                if stopping && calls.is_empty() {
+                    return Ok(stop_reason);
+                }
+                tokio::select! {
+                    Some((id, result)) = calls.next(), if !calls.is_empty() => {
+                        let done: Option<Running> = running.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+                        env.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        env.touch();
+                        let Some(done) = done else { continue };
+                        let run = done.start.elapsed();
+                        let timing = Timing { instantiate: Duration::ZERO, run };
+                        match result {
+                            Ok((out,)) => {
+                                f.metrics.run.observe(run);
+                                let _ = done.reply.send(Ok((output(&f, out), timing)));
+                                let served = env.served.fetch_add(1, Ordering::Relaxed) + 1;
+                                if pool.cfg.max_requests.is_some_and(|m| served >= m) {
+                                    stopping = true;
+                                    stop_reason = Some("max_requests");
+                                }
+                            }
+                            Err(e) => {
+                                // The store is unusable now: hand the error back
+                                // and let the environment be recycled.
+                                return Err((e, Some(done.reply)));
+                            }
+                        }
+                    }
+                    job = pool.queue_rx.recv(), if !stopping && calls.len() < capacity => {
+                        let Ok(job) = job else { stopping = true; continue };
+                        if job.reply.is_closed() {
+                            continue;
+                        }
+                        let start = Instant::now();
+                        let deadline = start + timeout;
+                        let id = next;
+                        next += 1;
+                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Running { reply: job.reply, deadline, start });
+                        let now = env.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+                        env.max_in_flight.fetch_max(now, Ordering::Relaxed);
+                        pool.metrics.max_in_flight_per_environment.fetch_max(now, Ordering::Relaxed);
+                        let earliest = running.lock().unwrap_or_else(PoisonError::into_inner).values().map(|r| r.deadline).min();
+                        accessor.with(|mut a| a.data_mut().deadline = earliest);
+                        let params = (invocation(&f, &job.request_id, Duration::ZERO), job.payload);
+                        let call = handle.call_concurrent(accessor, params);
+                        calls.push(async move { (id, call.await) });
+                    }
+                    () = env.stop.notified(), if !stopping => {
+                        stopping = true;
+                    }
+                    _ = tick.tick() => {
+                        let now = Instant::now();
+                        let mut running = running.lock().unwrap_or_else(PoisonError::into_inner);
+                        let expired: Option<u64> = running.iter().find(|(_, r)| now >= r.deadline + TIMEOUT_GRACE).map(|(id, _)| *id);
+                        if let Some(id) = expired {
+                            let r = running.remove(&id);
+                            return Err((wasmtime::Error::from(wasmtime::Trap::Interrupt), r.map(|r| r.reply)));
+                        }
+                        let earliest = running.values().map(|r| r.deadline).min();
+                        drop(running);
+                        accessor.with(|mut a| a.data_mut().deadline = earliest);
+                    }
+                }
+            }
+        })
+        .await;
+    let leftover: Vec<Running> = running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .drain()
+        .map(|(_, r)| r)
+        .collect();
+    env.in_flight.store(0, Ordering::Relaxed);
+    let (error, culprit) = match outcome {
+        Ok(Ok(stopped)) => return stopped,
+        Ok(Err((e, culprit))) => (e, culprit),
+        Err(e) => (e, None),
+    };
+    let err = fail(&f, classify(&f, store, error, false));
+    let reason = err.reason();
+    if let Some(reply) = culprit {
+        let _ = reply.send(Err(err));
+    }
+    for r in leftover {
+        let _ = r.reply.send(Err(fail(
+            &f,
+            pool.recycled_error(&format!("another invocation in it: {reason}")),
+        )));
+    }
+    Some(reason)
+}
+
+/// Follows the load: keeps `headroom` spare capacity over the peak in-flight
+/// count, at most doubling per window, retiring idle environments.
+async fn scaler(pool: std::sync::Weak<ManagedPool>) {
+    let Some(p) = pool.upgrade() else { return };
+    let window = Duration::from_millis(p.cfg.scale_window_ms);
+    let period = (window / 10).clamp(Duration::from_millis(10), Duration::from_millis(250));
+    let mut window_start = Instant::now();
+    let mut window_base = p.env_list().len().max(1) as u64;
+    drop(p);
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let Some(p) = pool.upgrade() else { return };
+        let live = p.env_list();
+        let count = live.len() as u64;
+        let in_flight = p.in_flight.load(Ordering::Relaxed);
+        let peak = p.peak.swap(in_flight, Ordering::Relaxed).max(in_flight);
+        if window_start.elapsed() >= window {
+            window_start = Instant::now();
+            window_base = count.max(1);
+        }
+        let slots = (peak as f64 * (1.0 + p.cfg.headroom)).ceil() as u64;
+        let per_env = p.concurrency();
+        let min = u64::from(p.cfg.min_environments);
+        let max = u64::from(p.cfg.max_environments);
+        let wanted = slots.div_ceil(per_env).clamp(min, max);
+        if wanted > count {
+            // Failing init: do not hammer it; requests get the init error.
+            if p.init_error().is_some() && count > 0 {
+                continue;
+            }
+            let target = wanted.min(window_base.saturating_mul(2)).max(min.min(max));
+            if target > count {
+                for _ in count..target {
+                    p.spawn_env();
+                }
+                p.record(ScalingEvent {
+                    at_ms: p.started.elapsed().as_millis() as u64,
+                    from: count,
+                    to: target,
+                    window_base,
+                    peak_in_flight: peak,
+                    direction: if count < min { "replace" } else { "up" },
+                });
+            }
+        } else if count > wanted.max(min) {
+            let idle = Duration::from_millis(p.cfg.idle_timeout_ms);
+            let mut retired = 0;
+            for e in &live {
+                if count - retired <= wanted.max(min) {
+                    break;
+                }
+                if e.ready.load(Ordering::Relaxed)
+                    && e.in_flight.load(Ordering::Relaxed) == 0
+                    && e.idle_for() >= idle
+                {
+                    e.stop.notify_one();
+                    retired += 1;
+                }
+            }
+            if retired > 0 {
+                p.record(ScalingEvent {
+                    at_ms: p.started.elapsed().as_millis() as u64,
+                    from: count,
+                    to: count - retired,
+                    window_base,
+                    peak_in_flight: peak,
+                    direction: "down",
+                });
+            }
+        }
+    }
+}
