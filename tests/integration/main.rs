@@ -6,5 +6,6 @@ mod concurrency;
 mod faults;
 mod handler;
 mod http;
+mod managed;
 mod startup;
 mod support;

@@ -20,6 +20,8 @@ pub struct Guests {
     pub hello_http: PathBuf,
     pub echo: PathBuf,
     pub faults: PathBuf,
+    pub counter: PathBuf,
+    pub io_wait: PathBuf,
 }
 
 /// Builds the guests in `examples/` (once per test process; cargo makes a
@@ -43,8 +45,10 @@ pub fn guests() -> &'static Guests {
             hello_http: dir.join("hello_http.wasm"),
             echo: dir.join("echo.wasm"),
             faults: dir.join("faults.wasm"),
+            counter: dir.join("counter.wasm"),
+            io_wait: dir.join("io_wait.wasm"),
         };
-        for p in [&g.hello_http, &g.echo, &g.faults] {
+        for p in [&g.hello_http, &g.echo, &g.faults, &g.counter, &g.io_wait] {
             assert!(p.is_file(), "missing guest {}", p.display());
         }
         g
