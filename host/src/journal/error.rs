@@ -1,0 +1,103 @@
+//! Errors of the journal.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use super::ExecutionStatus;
+
+/// Why a journal operation failed.
+///
+/// The error is `Clone` because one failed group commit answers every request
+/// of the group with the same error.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum JournalError {
+    /// No execution has this ARN.
+    #[error("no durable execution with ARN {arn}")]
+    ExecutionNotFound {
+        /// The ARN asked for.
+        arn: String,
+    },
+    /// `create_execution` was given an ARN that is already stored.
+    #[error("a durable execution with ARN {arn} already exists")]
+    ExecutionExists {
+        /// The ARN.
+        arn: String,
+    },
+    /// The batch would change an execution that has already ended.
+    #[error(
+        "durable execution {arn} has already ended with status {status}; \
+         it accepts no further operations"
+    )]
+    ExecutionEnded {
+        /// The execution.
+        arn: String,
+        /// Its final status.
+        status: ExecutionStatus,
+    },
+    /// A callback id is already registered for another operation.
+    #[error("callback id {callback_id} is already registered for {arn} operation {op_id}")]
+    CallbackIdInUse {
+        /// The callback id.
+        callback_id: String,
+        /// The execution that owns it.
+        arn: String,
+        /// The operation that owns it.
+        op_id: String,
+    },
+    /// The request itself is malformed (a caller bug).
+    #[error("invalid journal request: {0}")]
+    Invalid(String),
+    /// The journal file was written with another schema version.
+    #[error(
+        "journal {path} has schema version {found}, but this build of Lamina reads schema \
+         version {expected}; use a matching Lamina version or move the file away"
+    )]
+    SchemaVersion {
+        /// The journal file.
+        path: PathBuf,
+        /// The version stored in the file.
+        found: u64,
+        /// The version this build reads and writes.
+        expected: u64,
+    },
+    /// Another process has the journal file open.
+    #[error("journal {path} is already open in another process (is another lamina running?)")]
+    AlreadyOpen {
+        /// The journal file.
+        path: PathBuf,
+    },
+    /// The state directory could not be created.
+    #[error("cannot create the state directory {path}: {message}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+    /// A stored row could not be decoded.
+    #[error("corrupt journal row in table `{table}` at key {key}: {message}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The row's key, for humans.
+        key: String,
+        /// The decoder's explanation.
+        message: String,
+    },
+    /// The storage engine failed (I/O error, disk full, ...). Every request
+    /// committed in the same group gets this error and none of them is stored.
+    #[error("journal storage error: {0}")]
+    Storage(String),
+    /// The journal has been closed (its writer is gone).
+    #[error("the journal is closed")]
+    Closed,
+}
+
+impl JournalError {
+    /// Whether the error comes from the storage engine itself, as opposed to
+    /// a rejected request: such an error aborts the whole group commit.
+    pub fn is_storage(&self) -> bool {
+        matches!(self, JournalError::Storage(_) | JournalError::Closed)
+    }
+}

@@ -1,0 +1,127 @@
+//! The durable-execution journal.
+//!
+//! The journal stores everything a durable execution leaves behind (DESIGN.md §5):
+//! the execution itself, its operations keyed by (execution, operation id), its
+//! history events keyed by (execution, event id), the execution names used for
+//! idempotency, the timers ordered by due time, and the callbacks by callback id.
+//!
+//! The [`Journal`] trait is what the executor, the scheduler and the API layer
+//! use; [`RedbJournal`] implements it on one `redb` file with group commit.
+//! Every method returns a boxed future, so the trait is object safe
+//! (`Arc<dyn Journal>`) without an `async-trait` dependency, and a future
+//! networked implementation can be asynchronous all the way down. A write
+//! ([`Journal::create_execution`], [`Journal::apply`]) resolves only once the
+//! update is durable on disk. The on-disk format, the group-commit protocol and
+//! the recovery rules are described in `docs/journal-format.md`.
+
+mod error;
+mod redb;
+mod tables;
+mod types;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use self::error::JournalError;
+pub use self::redb::{RedbJournal, RedbOptions, SCHEMA_VERSION};
+pub use self::types::{
+    Batch, CallbackDetails, CallbackRef, CallbackRegistration, ChainedInvokeDetails,
+    ContextDetails, CreateOutcome, ErrorObject, EventType, Execution, ExecutionPage,
+    ExecutionState, ExecutionStatus, ExecutionUpdate, HistoryEvent, JournalStats, ListCursor,
+    ListQuery, Metering, NewEvent, NewExecution, Operation, OperationStatus, OperationType,
+    StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn, now_ms,
+};
+
+/// The result type of journal operations.
+pub type Result<T, E = JournalError> = std::result::Result<T, E>;
+
+/// The future every [`Journal`] method returns: boxed, `Send`, borrowing the
+/// journal (and the method's borrowed arguments) for `'a`.
+pub type JournalFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// The durable-execution journal: the only way the host reaches stored
+/// durable state.
+///
+/// Writes go through [`Journal::create_execution`] and [`Journal::apply`];
+/// each is atomic and durable when its future resolves. Reads see a consistent
+/// snapshot of everything committed before they started.
+pub trait Journal: Send + Sync {
+    /// Creates an execution, its name row (if it has a name), its initial
+    /// operations and history events and (if it has a deadline) its
+    /// execution-timeout timer, all in one atomic write.
+    ///
+    /// If an execution with the same function and name exists, nothing is
+    /// written: the result is [`CreateOutcome::Existing`] when its input is the
+    /// same (the same text, or the same JSON value), else
+    /// [`CreateOutcome::NameConflict`]. Creating an ARN that already exists is
+    /// [`JournalError::ExecutionExists`].
+    fn create_execution(&self, new: NewExecution) -> JournalFuture<'_, CreateOutcome>;
+
+    /// The execution with this ARN, if any (without its input: see
+    /// [`Journal::execution_input`]).
+    fn get_execution<'a>(&'a self, arn: &'a str) -> JournalFuture<'a, Option<Execution>>;
+
+    /// The input (JSON text) of the execution with this ARN, if any.
+    fn execution_input<'a>(&'a self, arn: &'a str) -> JournalFuture<'a, Option<String>>;
+
+    /// The execution of `function` that was started with this unique name, if any.
+    fn find_by_name<'a>(
+        &'a self,
+        function: &'a str,
+        name: &'a str,
+    ) -> JournalFuture<'a, Option<Execution>>;
+
+    /// A page of executions matching `query`, ordered by (function, start
+    /// time, ARN), descending when `query.reverse`.
+    fn list_executions(&self, query: ListQuery) -> JournalFuture<'_, ExecutionPage>;
+
+    /// Everything a replay needs: the execution, its input and all its
+    /// operations in the order they were first recorded.
+    /// An unknown ARN is [`JournalError::ExecutionNotFound`].
+    fn load_state<'a>(&'a self, arn: &'a str) -> JournalFuture<'a, ExecutionState>;
+
+    /// Applies one atomic batch of updates to one execution (see [`Batch`])
+    /// and returns the event ids assigned to `batch.events`, in order.
+    fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>>;
+
+    /// Up to `limit` history events of the execution with ids greater than
+    /// `after_event_id` (0 for the start), in ascending id order.
+    /// An unknown ARN is [`JournalError::ExecutionNotFound`].
+    fn history<'a>(
+        &'a self,
+        arn: &'a str,
+        after_event_id: u64,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<HistoryEvent>>;
+
+    /// Up to `limit` history events with ids smaller than `before_event_id`
+    /// (`None` for the end), in descending id order.
+    /// An unknown ARN is [`JournalError::ExecutionNotFound`].
+    fn history_reverse<'a>(
+        &'a self,
+        arn: &'a str,
+        before_event_id: Option<u64>,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<HistoryEvent>>;
+
+    /// The execution and operation a callback id belongs to, if it was registered.
+    fn callback<'a>(&'a self, callback_id: &'a str) -> JournalFuture<'a, Option<CallbackRef>>;
+
+    /// Up to `limit` timers due at or before `now_ms`, earliest first.
+    /// Reading a timer does not remove it: the batch that handles it does.
+    fn due_timers(&self, now_ms: u64, limit: usize) -> JournalFuture<'_, Vec<Timer>>;
+
+    /// The due time of the earliest timer, if there is any timer.
+    fn next_timer_due(&self) -> JournalFuture<'_, Option<u64>>;
+
+    /// The RUNNING executions whose `invocation_in_progress` flag is set: on
+    /// start, the host re-invokes each of them (see `docs/journal-format.md`).
+    fn executions_needing_recovery(&self) -> JournalFuture<'_, Vec<Execution>>;
+
+    /// Counters of the write path (commits, requests, group sizes).
+    fn stats(&self) -> JournalStats;
+}

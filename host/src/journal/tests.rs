@@ -1,0 +1,862 @@
+//! Tests of the journal on a real redb file.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::*;
+
+fn temp_journal() -> (tempfile::TempDir, RedbJournal) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = RedbJournal::open_in(dir.path()).expect("open journal");
+    (dir, journal)
+}
+
+fn new_execution(function: &str, name: Option<&str>, input: &str) -> NewExecution {
+    let arn = execution_arn(function);
+    NewExecution {
+        arn,
+        function: function.into(),
+        name: name.map(Into::into),
+        input: input.into(),
+        start_ms: 1_000,
+        deadline_ms: None,
+        invocation_in_progress: true,
+        operations: vec![],
+        events: vec![
+            NewEvent::new(EventType::ExecutionStarted)
+                .at(1_000)
+                .with_details(json!({ "Input": { "Payload": input } })),
+        ],
+    }
+}
+
+async fn create(journal: &RedbJournal, new: NewExecution) -> Execution {
+    match journal.create_execution(new).await.expect("create") {
+        CreateOutcome::Created(exec) => exec,
+        other => panic!("expected Created, got {other:?}"),
+    }
+}
+
+fn step(id: &str, status: OperationStatus) -> Operation {
+    Operation {
+        name: Some(format!("step {id}")),
+        sub_type: Some("Step".into()),
+        step: Some(StepDetails {
+            attempt: 1,
+            next_attempt_ms: None,
+        }),
+        ..Operation::new(id, OperationType::Step, status, 2_000)
+    }
+}
+
+fn event(event_type: EventType, op: &Operation) -> NewEvent {
+    NewEvent::for_operation(event_type, op).with_details(json!({}))
+}
+
+#[tokio::test]
+async fn create_is_idempotent_by_name_and_detects_conflicts() {
+    let (_dir, journal) = temp_journal();
+    let first = new_execution("orders", Some("order-1"), r#"{"a":1,"b":[2]}"#);
+    let exec = create(&journal, first.clone()).await;
+    assert_eq!(exec.status, ExecutionStatus::Running);
+    assert_eq!(exec.last_event_id, 1);
+    assert!(exec.metering.bytes_journaled > 0);
+
+    // Same name, same input (other formatting): the existing execution.
+    let again = new_execution("orders", Some("order-1"), r#"{ "b": [2], "a": 1 }"#);
+    let outcome = journal.create_execution(again).await.expect("create again");
+    assert_eq!(outcome, CreateOutcome::Existing(exec.clone()));
+
+    // Same name, other input: a conflict, and nothing written.
+    let other = new_execution("orders", Some("order-1"), r#"{"a":2}"#);
+    let other_arn = other.arn.clone();
+    let outcome = journal.create_execution(other).await.expect("create other");
+    assert_eq!(outcome, CreateOutcome::NameConflict(exec.clone()));
+    assert_eq!(journal.get_execution(&other_arn).await.expect("get"), None);
+
+    // Same name for another function is another execution.
+    create(&journal, new_execution("billing", Some("order-1"), "{}")).await;
+
+    // The same ARN twice is an error.
+    let err = journal
+        .create_execution(first)
+        .await
+        .expect_err("duplicate ARN");
+    assert!(matches!(err, JournalError::ExecutionExists { .. }), "{err}");
+
+    let found = journal
+        .find_by_name("orders", "order-1")
+        .await
+        .expect("find");
+    assert_eq!(
+        found.as_ref().map(|e| e.arn.as_str()),
+        Some(exec.arn.as_str())
+    );
+    assert_eq!(
+        journal.execution_input(&exec.arn).await.expect("input"),
+        Some(r#"{"a":1,"b":[2]}"#.to_owned())
+    );
+    let history = journal.history(&exec.arn, 0, 10).await.expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].event_type, EventType::ExecutionStarted);
+    assert_eq!(history[0].event_id, 1);
+}
+
+#[tokio::test]
+async fn apply_and_load_state_round_trip() {
+    let (_dir, journal) = temp_journal();
+    let exec = create(&journal, new_execution("f", None, "\"in\"")).await;
+
+    let started = step("1", OperationStatus::Started);
+    let ids = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                operations: vec![started.clone()],
+                events: vec![event(EventType::StepStarted, &started)],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("apply 1");
+    assert_eq!(ids, vec![2]);
+
+    let mut done = step("1", OperationStatus::Succeeded);
+    done.result = Some("\"Hello\"".into());
+    done.end_ms = Some(2_500);
+    let mut wait = Operation::new("2", OperationType::Wait, OperationStatus::Started, 2_600);
+    wait.wait = Some(WaitDetails {
+        scheduled_end_ms: 9_000,
+    });
+    let mut callback = Operation::new(
+        "0",
+        OperationType::Callback,
+        OperationStatus::Started,
+        2_700,
+    );
+    callback.callback = Some(CallbackDetails {
+        callback_id: "cb-1".into(),
+        timeout_s: Some(30),
+        heartbeat_timeout_s: None,
+    });
+    callback.error = Some(ErrorObject {
+        error_type: Some("X".into()),
+        stack_trace: Some(vec!["at a".into()]),
+        ..ErrorObject::default()
+    });
+    let ids = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                operations: vec![done.clone(), wait.clone(), callback.clone()],
+                events: vec![
+                    event(EventType::StepSucceeded, &done),
+                    event(EventType::WaitStarted, &wait),
+                    NewEvent::new(EventType::InvocationCompleted),
+                ],
+                execution: ExecutionUpdate {
+                    invocation_in_progress: Some(false),
+                    metering: Metering {
+                        active_compute_us: 1234,
+                        invocations: 1,
+                        operations: 3,
+                        bytes_journaled: 0,
+                    },
+                    ..ExecutionUpdate::default()
+                },
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("apply 2");
+    assert_eq!(ids, vec![3, 4, 5]);
+
+    let state = journal.load_state(&exec.arn).await.expect("load");
+    assert_eq!(state.input, "\"in\"");
+    // In first-recorded order, not id order; seq assigned by the journal.
+    let ids: Vec<&str> = state.operations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "0"]);
+    assert_eq!(state.operations[0], Operation { seq: 0, ..done });
+    assert_eq!(state.operations[1], Operation { seq: 1, ..wait });
+    assert_eq!(state.operations[2], Operation { seq: 2, ..callback });
+    let e = &state.execution;
+    assert_eq!(e.last_event_id, 5);
+    assert_eq!(e.operation_count, 3);
+    assert!(!e.invocation_in_progress);
+    assert_eq!(e.metering.active_compute_us, 1234);
+    assert_eq!(e.metering.invocations, 1);
+    assert_eq!(e.metering.operations, 3);
+    assert!(e.metering.bytes_journaled > exec.metering.bytes_journaled);
+
+    // Ending the execution.
+    journal
+        .apply(
+            &exec.arn,
+            Batch {
+                events: vec![NewEvent::new(EventType::ExecutionSucceeded)],
+                execution: ExecutionUpdate {
+                    status: Some(ExecutionStatus::Succeeded),
+                    result: Some("\"Hello\"".into()),
+                    ..ExecutionUpdate::default()
+                },
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("end");
+    let ended = journal
+        .get_execution(&exec.arn)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(ended.status, ExecutionStatus::Succeeded);
+    assert_eq!(ended.result.as_deref(), Some("\"Hello\""));
+    assert!(ended.end_ms.is_some());
+
+    let missing = journal.load_state("arn:nope").await.expect_err("unknown");
+    assert!(matches!(missing, JournalError::ExecutionNotFound { .. }));
+    let missing = journal
+        .apply("arn:nope", Batch::default())
+        .await
+        .expect_err("unknown");
+    assert!(matches!(missing, JournalError::ExecutionNotFound { .. }));
+}
+
+#[tokio::test]
+async fn ended_executions_reject_changes_unless_allowed() {
+    let (_dir, journal) = temp_journal();
+    let exec = create(&journal, new_execution("f", None, "{}")).await;
+    let stop = Batch {
+        events: vec![NewEvent::new(EventType::ExecutionStopped)],
+        execution: ExecutionUpdate {
+            status: Some(ExecutionStatus::Stopped),
+            ..ExecutionUpdate::default()
+        },
+        ..Batch::default()
+    };
+    journal.apply(&exec.arn, stop.clone()).await.expect("stop");
+
+    let op = step("1", OperationStatus::Started);
+    let err = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                operations: vec![op],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect_err("ended");
+    assert_eq!(
+        err,
+        JournalError::ExecutionEnded {
+            arn: exec.arn.clone(),
+            status: ExecutionStatus::Stopped
+        }
+    );
+    let err = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                allow_after_end: true,
+                ..stop
+            },
+        )
+        .await
+        .expect_err("status of an ended execution");
+    assert!(matches!(err, JournalError::ExecutionEnded { .. }));
+
+    // The bookkeeping of the invocation that was running is accepted.
+    let ids = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                events: vec![NewEvent::new(EventType::InvocationCompleted)],
+                execution: ExecutionUpdate {
+                    invocation_in_progress: Some(false),
+                    metering: Metering {
+                        invocations: 1,
+                        ..Metering::default()
+                    },
+                    ..ExecutionUpdate::default()
+                },
+                allow_after_end: true,
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("bookkeeping");
+    assert_eq!(ids, vec![3]);
+    // The rejected batches wrote nothing.
+    let state = journal.load_state(&exec.arn).await.expect("load");
+    assert!(state.operations.is_empty());
+    assert_eq!(state.execution.last_event_id, 3);
+}
+
+#[tokio::test]
+async fn history_is_ordered_and_pages() {
+    let (_dir, journal) = temp_journal();
+    let exec = create(&journal, new_execution("f", None, "{}")).await;
+    let mut all_ids = vec![1];
+    for batch_no in 0..6u64 {
+        let events = (0..4)
+            .map(|i| {
+                NewEvent::new(EventType::StepStarted)
+                    .at(10_000 + batch_no * 10 + i)
+                    .with_details(json!({ "n": batch_no * 4 + i }))
+            })
+            .collect();
+        let ids = journal
+            .apply(
+                &exec.arn,
+                Batch {
+                    events,
+                    ..Batch::default()
+                },
+            )
+            .await
+            .expect("apply");
+        all_ids.extend(ids);
+    }
+    assert_eq!(all_ids, (1..=25).collect::<Vec<u64>>());
+
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = journal.history(&exec.arn, after, 10).await.expect("page");
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 10);
+        after = page.last().map_or(after, |e| e.event_id);
+        seen.extend(page);
+    }
+    let ids: Vec<u64> = seen.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, (1..=25).collect::<Vec<u64>>());
+    assert_eq!(seen[1].details, json!({ "n": 0 }));
+    assert_eq!(seen[1].timestamp_ms, 10_000);
+    assert_eq!(seen[24].details, json!({ "n": 23 }));
+
+    let back = journal
+        .history_reverse(&exec.arn, None, 3)
+        .await
+        .expect("reverse");
+    let ids: Vec<u64> = back.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, [25, 24, 23]);
+    let back = journal
+        .history_reverse(&exec.arn, Some(3), 10)
+        .await
+        .expect("reverse");
+    let ids: Vec<u64> = back.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, [2, 1]);
+
+    // Another execution's history is separate.
+    let other = create(&journal, new_execution("f", None, "{}")).await;
+    let h = journal.history(&other.arn, 0, 100).await.expect("other");
+    assert_eq!(h.len(), 1);
+    let err = journal
+        .history("arn:none", 0, 10)
+        .await
+        .expect_err("unknown");
+    assert!(matches!(err, JournalError::ExecutionNotFound { .. }));
+}
+
+fn timer(kind: TimerKind, op_id: Option<&str>, due_ms: u64) -> TimerSpec {
+    TimerSpec {
+        kind,
+        op_id: op_id.map(Into::into),
+        due_ms,
+    }
+}
+
+#[tokio::test]
+async fn timers_are_ordered_by_due_time_and_removable() {
+    let (_dir, journal) = temp_journal();
+    let mut with_deadline = new_execution("f", None, "{}");
+    with_deadline.deadline_ms = Some(50_000);
+    let a = create(&journal, with_deadline).await;
+    let b = create(&journal, new_execution("f", None, "{}")).await;
+    assert_eq!(journal.next_timer_due().await.expect("next"), Some(50_000));
+
+    let set = |timers: Vec<TimerSpec>| Batch {
+        set_timers: timers,
+        ..Batch::default()
+    };
+    journal
+        .apply(
+            &a.arn,
+            set(vec![
+                timer(TimerKind::WaitEnd, Some("1"), 3_000),
+                timer(TimerKind::CallbackHeartbeat, Some("2"), 1_000),
+            ]),
+        )
+        .await
+        .expect("a");
+    journal
+        .apply(
+            &b.arn,
+            set(vec![
+                timer(TimerKind::StepRetry, Some("1"), 2_000),
+                timer(TimerKind::WaitEnd, Some("9"), 3_000),
+            ]),
+        )
+        .await
+        .expect("b");
+
+    let due = journal.due_timers(3_000, 100).await.expect("due");
+    let order: Vec<(u64, &str, TimerKind)> = due
+        .iter()
+        .map(|t| (t.due_ms, t.arn.as_str(), t.kind))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (1_000, a.arn.as_str(), TimerKind::CallbackHeartbeat),
+            (2_000, b.arn.as_str(), TimerKind::StepRetry),
+            (3_000, a.arn.as_str(), TimerKind::WaitEnd), // set first: lower seq
+            (3_000, b.arn.as_str(), TimerKind::WaitEnd),
+        ]
+    );
+    assert_eq!(journal.due_timers(1_999, 100).await.expect("due").len(), 1);
+    assert_eq!(journal.due_timers(3_000, 2).await.expect("due").len(), 2);
+    assert_eq!(journal.next_timer_due().await.expect("next"), Some(1_000));
+
+    // A heartbeat moves its slot; the fired step retry is cleared.
+    journal
+        .apply(
+            &a.arn,
+            set(vec![timer(TimerKind::CallbackHeartbeat, Some("2"), 7_000)]),
+        )
+        .await
+        .expect("heartbeat");
+    journal
+        .apply(
+            &b.arn,
+            Batch {
+                clear_timers: vec![due[1].slot()],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("clear");
+    let due = journal.due_timers(u64::MAX, 100).await.expect("due");
+    let order: Vec<(u64, TimerKind)> = due.iter().map(|t| (t.due_ms, t.kind)).collect();
+    assert_eq!(
+        order,
+        [
+            (3_000, TimerKind::WaitEnd),
+            (3_000, TimerKind::WaitEnd),
+            (7_000, TimerKind::CallbackHeartbeat),
+            (50_000, TimerKind::ExecutionTimeout),
+        ]
+    );
+    assert_eq!(due[3].op_id, None);
+    assert_eq!(due[2].op_id.as_deref(), Some("2"));
+
+    // Ending an execution removes all its timers.
+    journal
+        .apply(
+            &a.arn,
+            Batch {
+                execution: ExecutionUpdate {
+                    status: Some(ExecutionStatus::TimedOut),
+                    ..ExecutionUpdate::default()
+                },
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("time out");
+    let due = journal.due_timers(u64::MAX, 100).await.expect("due");
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].arn, b.arn);
+    journal
+        .apply(
+            &b.arn,
+            Batch {
+                clear_timers: vec![due[0].slot()],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("clear");
+    assert_eq!(journal.next_timer_due().await.expect("next"), None);
+}
+
+#[tokio::test]
+async fn callbacks_are_found_by_id() {
+    let (_dir, journal) = temp_journal();
+    let a = create(&journal, new_execution("f", None, "{}")).await;
+    let b = create(&journal, new_execution("f", None, "{}")).await;
+    let register = |callback_id: &str, op_id: &str| Batch {
+        add_callbacks: vec![CallbackRegistration {
+            callback_id: callback_id.into(),
+            op_id: op_id.into(),
+        }],
+        ..Batch::default()
+    };
+    journal
+        .apply(&a.arn, register("cb-a", "3"))
+        .await
+        .expect("a");
+    // Registering again for the same operation is fine.
+    journal
+        .apply(&a.arn, register("cb-a", "3"))
+        .await
+        .expect("again");
+    let found = journal.callback("cb-a").await.expect("lookup");
+    assert_eq!(
+        found,
+        Some(CallbackRef {
+            arn: a.arn.clone(),
+            op_id: "3".into()
+        })
+    );
+    assert_eq!(journal.callback("cb-x").await.expect("lookup"), None);
+
+    let op = step("1", OperationStatus::Started);
+    let err = journal
+        .apply(
+            &b.arn,
+            Batch {
+                operations: vec![op.clone()],
+                events: vec![event(EventType::CallbackStarted, &op)],
+                ..register("cb-a", "1")
+            },
+        )
+        .await
+        .expect_err("in use");
+    assert!(matches!(err, JournalError::CallbackIdInUse { .. }), "{err}");
+    // The rejected batch wrote nothing.
+    let state = journal.load_state(&b.arn).await.expect("load");
+    assert!(state.operations.is_empty());
+    assert_eq!(state.execution.last_event_id, 1);
+
+    journal
+        .apply(
+            &a.arn,
+            Batch {
+                remove_callbacks: vec!["cb-a".into()],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("remove");
+    assert_eq!(journal.callback("cb-a").await.expect("lookup"), None);
+}
+
+#[tokio::test]
+async fn list_executions_filters_and_pages() {
+    let (_dir, journal) = temp_journal();
+    let mut arns = Vec::new();
+    for (function, start) in [("a", 5), ("b", 1), ("a", 3), ("a", 4), ("b", 2), ("a", 1)] {
+        let mut new = new_execution(function, None, "{}");
+        new.start_ms = start;
+        arns.push(create(&journal, new).await.arn);
+    }
+    // End a@4.
+    journal
+        .apply(
+            &arns[3],
+            Batch {
+                execution: ExecutionUpdate {
+                    status: Some(ExecutionStatus::Failed),
+                    ..ExecutionUpdate::default()
+                },
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("fail");
+
+    let starts = |page: &ExecutionPage| -> Vec<(String, u64)> {
+        page.executions
+            .iter()
+            .map(|e| (e.function.clone(), e.start_ms))
+            .collect()
+    };
+    let mut query = ListQuery {
+        function: Some("a".into()),
+        limit: 2,
+        ..ListQuery::default()
+    };
+    let page = journal.list_executions(query.clone()).await.expect("list");
+    assert_eq!(starts(&page), [("a".into(), 1), ("a".into(), 3)]);
+    query.after = page.next.clone();
+    let page = journal.list_executions(query.clone()).await.expect("list");
+    assert_eq!(starts(&page), [("a".into(), 4), ("a".into(), 5)]);
+    assert_eq!(page.next, None);
+
+    let page = journal
+        .list_executions(ListQuery {
+            function: Some("a".into()),
+            statuses: vec![ExecutionStatus::Running],
+            reverse: true,
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        starts(&page),
+        [("a".into(), 5), ("a".into(), 3), ("a".into(), 1)]
+    );
+
+    let page = journal
+        .list_executions(ListQuery {
+            function: Some("a".into()),
+            started_after_ms: Some(3),
+            started_before_ms: Some(5),
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(starts(&page), [("a".into(), 3), ("a".into(), 4)]);
+
+    let all = journal
+        .list_executions(ListQuery {
+            limit: 100,
+            ..ListQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.executions.len(), 6);
+    assert_eq!(all.executions[4].function, "b");
+    let none = journal
+        .list_executions(ListQuery {
+            function: Some("zzz".into()),
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .await
+        .expect("list");
+    assert!(none.executions.is_empty());
+}
+
+#[tokio::test]
+async fn state_survives_reopen_and_recovery_finds_running_invocations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (busy, idle, done);
+    {
+        let journal = RedbJournal::open_in(dir.path()).expect("open");
+        busy = create(&journal, new_execution("f", Some("busy"), "1")).await;
+        idle = create(&journal, new_execution("f", None, "2")).await;
+        done = create(&journal, new_execution("f", None, "3")).await;
+        let op = step("1", OperationStatus::Succeeded);
+        journal
+            .apply(
+                &busy.arn,
+                Batch {
+                    operations: vec![op.clone()],
+                    events: vec![event(EventType::StepSucceeded, &op)],
+                    ..Batch::default()
+                },
+            )
+            .await
+            .expect("busy");
+        journal
+            .apply(
+                &idle.arn,
+                Batch {
+                    execution: ExecutionUpdate {
+                        invocation_in_progress: Some(false),
+                        ..ExecutionUpdate::default()
+                    },
+                    set_timers: vec![timer(TimerKind::WaitEnd, Some("1"), 5_000)],
+                    add_callbacks: vec![CallbackRegistration {
+                        callback_id: "cb".into(),
+                        op_id: "2".into(),
+                    }],
+                    ..Batch::default()
+                },
+            )
+            .await
+            .expect("idle");
+        journal
+            .apply(
+                &done.arn,
+                Batch {
+                    execution: ExecutionUpdate {
+                        status: Some(ExecutionStatus::Succeeded),
+                        ..ExecutionUpdate::default()
+                    },
+                    ..Batch::default()
+                },
+            )
+            .await
+            .expect("done");
+    }
+    let journal = RedbJournal::open_in(dir.path()).expect("reopen");
+    let state = journal.load_state(&busy.arn).await.expect("busy");
+    assert_eq!(state.operations.len(), 1);
+    assert_eq!(state.execution.last_event_id, 2);
+    assert_eq!(state.input, "1");
+    let recover = journal
+        .executions_needing_recovery()
+        .await
+        .expect("recover");
+    let arns: Vec<&str> = recover.iter().map(|e| e.arn.as_str()).collect();
+    // `done` had its flag set too, but it has ended.
+    assert_eq!(arns, [busy.arn.as_str()]);
+    assert_eq!(journal.next_timer_due().await.expect("next"), Some(5_000));
+    assert_eq!(
+        journal.callback("cb").await.expect("cb").map(|c| c.arn),
+        Some(idle.arn.clone())
+    );
+    let again = journal
+        .create_execution(new_execution("f", Some("busy"), "1"))
+        .await
+        .expect("create");
+    assert!(matches!(again, CreateOutcome::Existing(e) if e.arn == busy.arn));
+    // Event ids continue after reopen.
+    let ids = journal
+        .apply(
+            &busy.arn,
+            Batch {
+                events: vec![NewEvent::new(EventType::InvocationCompleted)],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("apply");
+    assert_eq!(ids, [3]);
+}
+
+#[test]
+fn another_schema_version_is_refused_naming_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.redb");
+    drop(RedbJournal::open(&path).expect("create"));
+    {
+        let db = ::redb::Database::create(&path).expect("raw open");
+        let txn = db.begin_write().expect("write");
+        {
+            let mut meta = txn.open_table(super::tables::META).expect("meta");
+            meta.insert("schema_version", 99u64).expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    let err = RedbJournal::open(&path).expect_err("version 99");
+    assert_eq!(
+        err,
+        JournalError::SchemaVersion {
+            path: path.clone(),
+            found: 99,
+            expected: SCHEMA_VERSION
+        }
+    );
+    let message = err.to_string();
+    assert!(message.contains("99") && message.contains(&SCHEMA_VERSION.to_string()));
+}
+
+#[test]
+fn a_second_open_of_the_same_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _journal = RedbJournal::open_in(dir.path()).expect("open");
+    let err = RedbJournal::open_in(dir.path()).expect_err("second open");
+    assert!(matches!(err, JournalError::AlreadyOpen { .. }), "{err}");
+}
+
+/// Runs `tasks` tasks that each apply `batches` one-event batches to their
+/// own execution; returns the stats delta and the elapsed seconds.
+async fn concurrent_batches(
+    journal: &Arc<RedbJournal>,
+    tasks: usize,
+    batches: usize,
+) -> (JournalStats, f64) {
+    let mut arns = Vec::new();
+    for _ in 0..tasks {
+        arns.push(create(journal, new_execution("load", None, "{}")).await.arn);
+    }
+    let before = journal.stats();
+    let started = Instant::now();
+    let handles: Vec<_> = arns
+        .iter()
+        .cloned()
+        .map(|arn| {
+            let journal = Arc::clone(journal);
+            tokio::spawn(async move {
+                for i in 0..batches {
+                    let op = step(&format!("{i}"), OperationStatus::Succeeded);
+                    let batch = Batch {
+                        events: vec![event(EventType::StepSucceeded, &op)],
+                        operations: vec![op],
+                        ..Batch::default()
+                    };
+                    journal.apply(&arn, batch).await.expect("apply");
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.expect("task");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let after = journal.stats();
+    for arn in &arns {
+        let state = journal.load_state(arn).await.expect("state");
+        assert_eq!(state.operations.len(), batches);
+        assert_eq!(state.execution.last_event_id, 1 + batches as u64);
+    }
+    let delta = JournalStats {
+        commits: after.commits - before.commits,
+        requests: after.requests - before.requests,
+        largest_group: after.largest_group,
+        commit_us: after.commit_us - before.commit_us,
+    };
+    (delta, elapsed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_are_group_committed() {
+    let (_dir, journal) = temp_journal();
+    let journal = Arc::new(journal);
+    let (stats, _) = concurrent_batches(&journal, 100, 10).await;
+    assert_eq!(stats.requests, 1000);
+    assert!(
+        stats.commits < stats.requests,
+        "no batching: {} commits for {} requests",
+        stats.commits,
+        stats.requests
+    );
+    assert!(stats.largest_group > 1);
+
+    // Rejected requests in a group do not disturb the others.
+    let valid = create(&journal, new_execution("load", None, "{}"))
+        .await
+        .arn;
+    let handles: Vec<_> = (0..40)
+        .map(|i| {
+            let journal = Arc::clone(&journal);
+            let arn = if i % 2 == 0 {
+                valid.clone()
+            } else {
+                "arn:missing".to_owned()
+            };
+            tokio::spawn(async move {
+                let batch = Batch {
+                    events: vec![NewEvent::new(EventType::InvocationCompleted)],
+                    ..Batch::default()
+                };
+                journal.apply(&arn, batch).await
+            })
+        })
+        .collect();
+    for (i, handle) in handles.into_iter().enumerate() {
+        let result = handle.await.expect("task");
+        if i % 2 == 0 {
+            assert_eq!(result.expect("valid").len(), 1);
+        } else {
+            assert!(matches!(
+                result,
+                Err(JournalError::ExecutionNotFound { .. })
+            ));
+        }
+    }
+    let history = journal.history(&valid, 0, 100).await.expect("history");
+    let ids: Vec<u64> = history.iter().map(|e| e.event_id).collect();
+    assert_eq!(ids, (1..=21).collect::<Vec<u64>>());
+}
