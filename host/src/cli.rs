@@ -29,6 +29,33 @@ pub enum Command {
     Serve(ServeArgs),
     /// Invoke a function on a running host (Lambda-compatible API).
     Invoke(InvokeArgs),
+    /// Measure instantiate and first-call time and memory per instance of a component.
+    Bench(BenchArgs),
+}
+
+/// Arguments of `lamina bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The component to measure.
+    pub component: PathBuf,
+    /// Measured instantiations.
+    #[arg(long, short = 'n', default_value_t = 1000)]
+    pub iterations: u32,
+    /// Unmeasured instantiations first.
+    #[arg(long, default_value_t = 100)]
+    pub warmup: u32,
+    /// Use on-demand allocation instead of the pooling allocator.
+    #[arg(long)]
+    pub no_pooling: bool,
+    /// JSON payload for handler functions.
+    #[arg(long, default_value = "{}")]
+    pub payload: String,
+    /// Instances held alive at once for the memory measurement.
+    #[arg(long, default_value_t = 100)]
+    pub resident_sample: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `lamina serve`.
@@ -97,6 +124,9 @@ pub enum CliError {
     /// The HTTP call to the host failed.
     #[error("{0}")]
     Http(String),
+    /// The benchmark failed.
+    #[error(transparent)]
+    Bench(#[from] crate::bench::BenchError),
     /// The function reported an error (its body has been printed).
     #[error("the function returned an error ({0})")]
     FunctionError(String),
@@ -259,5 +289,30 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
     if let Some(kind) = function_error {
         return Err(CliError::FunctionError(kind));
     }
+    Ok(())
+}
+
+/// Runs `lamina bench`.
+pub async fn bench(args: BenchArgs) -> Result<(), CliError> {
+    if args.iterations == 0 {
+        return Err(CliError::Http("--iterations must be at least 1".into()));
+    }
+    let opts = crate::bench::BenchOptions {
+        component: args.component,
+        iterations: args.iterations,
+        warmup: args.warmup,
+        pooling: !args.no_pooling,
+        payload: args.payload.into_bytes(),
+        resident_sample: args.resident_sample.max(1),
+        cache_dir: None,
+    };
+    let report = crate::bench::run(&opts).await?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        crate::bench::render(&report)
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
     Ok(())
 }

@@ -8,15 +8,19 @@
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
 //! - [`modes`]: execution models (standard mode: one fresh instance per request);
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
+//! - [`journal`]: the durable-execution journal (trait and redb implementation);
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
+//! - [`bench`]: `lamina bench`, instantiate and first-call distributions;
 //! - [`cli`]: the `lamina` command line.
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
 pub mod guest_log;
+pub mod journal;
 pub mod metrics;
 pub mod modes;
 pub mod registry;

@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => cli::serve(args).await?,
         Command::Invoke(args) => cli::invoke(args).await?,
+        Command::Bench(args) => cli::bench(args).await?,
     }
     Ok(())
 }
