@@ -14,6 +14,7 @@ use hyper::body::Body;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::TypedFunc;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
@@ -61,17 +62,8 @@ pub async fn invoke_handler(
             hint: format!("send HTTP requests to /{}/", f.name),
         });
     };
-    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
     let timeout = Duration::from_millis(f.config.timeout_ms);
-    let _permit = engine
-        .permits()
-        .acquire()
-        .await
-        .map_err(|_| internal(f, "instance pool closed"))?;
-    let start = Instant::now();
-    let mut store = engine
-        .new_store(&f.name, &f.config)
-        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let (_permit, start, mut store) = begin(engine, f).await?;
     let _live = LiveInstance::new(&f.metrics);
     f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
 
@@ -169,18 +161,8 @@ where
             ),
         });
     }
-    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
     let timeout = Duration::from_millis(f.config.timeout_ms);
-    let permit = engine
-        .permits()
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| internal(f, "instance pool closed"))?;
-    let start = Instant::now();
-    let mut store = engine
-        .new_store(&f.name, &f.config)
-        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    let (permit, start, mut store) = begin(engine, f).await?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let mut view = store.data_mut().http();
     let req = view
@@ -253,6 +235,26 @@ where
             Err(fail(f, timeout_error(f)))
         }
     }
+}
+
+/// Counts the invocation, waits for room in the instance budget, and creates
+/// a fresh store; the instant is when the instance's clock starts.
+async fn begin(
+    engine: &LaminaEngine,
+    f: &Function,
+) -> Result<(OwnedSemaphorePermit, Instant, Store<HostState>), InvokeError> {
+    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+    let permit = engine
+        .permits()
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| internal(f, "instance pool closed"))?;
+    let start = Instant::now();
+    let store = engine
+        .new_store(&f.name, &f.config)
+        .map_err(|e| internal(f, &format!("{e:#}")))?;
+    Ok((permit, start, store))
 }
 
 pub(crate) fn fail(f: &Function, e: InvokeError) -> InvokeError {
