@@ -163,6 +163,7 @@ where
     }
     let timeout = Duration::from_millis(f.config.timeout_ms);
     let (permit, start, mut store) = begin(engine, f).await?;
+    let store_ready = start.elapsed();
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let mut view = store.data_mut().http();
     let req = view
@@ -184,11 +185,14 @@ where
                 return Ok(());
             };
             let result = async {
+                // Instantiate time is store creation plus instantiation; the
+                // wait for this task to be scheduled counts as run time.
+                let instantiating = Instant::now();
                 let proxy = pre
                     .instantiate_async(&mut store)
                     .await
                     .map_err(|e| (e, true))?;
-                let inst = start.elapsed();
+                let inst = store_ready + instantiating.elapsed();
                 f.metrics.instantiate.observe(inst);
                 instantiate_us.store(inst.as_micros() as u64, Ordering::Relaxed);
                 proxy
@@ -196,7 +200,7 @@ where
                     .call_handle(&mut store, req, out)
                     .await
                     .map_err(|e| (e, false))?;
-                f.metrics.run.observe(start.elapsed() - inst);
+                f.metrics.run.observe(instantiating.elapsed().saturating_sub(inst - store_ready));
                 Ok::<_, (wasmtime::Error, bool)>(())
             }
             .await;
