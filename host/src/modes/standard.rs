@@ -200,7 +200,9 @@ where
                     .call_handle(&mut store, req, out)
                     .await
                     .map_err(|e| (e, false))?;
-                f.metrics.run.observe(instantiating.elapsed().saturating_sub(inst - store_ready));
+                f.metrics
+                    .run
+                    .observe(instantiating.elapsed().saturating_sub(inst - store_ready));
                 Ok::<_, (wasmtime::Error, bool)>(())
             }
             .await;
