@@ -291,3 +291,44 @@ fn managed_http_function_is_refused_clearly() {
         failed.stderr
     );
 }
+
+#[tokio::test]
+async fn a_failing_init_is_a_clear_error() {
+    let g = guests();
+    // With a minimum environment, the host refuses to start.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "[functions.counter]\ncomponent = {}\nmode = \"managed\"\nenv = {{ COUNTER_INIT_MS = \"soon\" }}\n",
+            toml_path(&g.counter)
+        ),
+    );
+    let failed = start_fails(&["--config", cfg.to_str().expect("utf8")]);
+    assert_ne!(failed.code, Some(0));
+    assert!(
+        failed.stderr.contains("could not be initialised"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("init returned an error"),
+        "{}",
+        failed.stderr
+    );
+
+    // With none, the host starts and each invocation gets the init error.
+    let host = Lamina::with_config(
+        &format!(
+            "[functions.counter]\ncomponent = {}\nmode = \"managed\"\nmin_environments = 0\nenv = {{ COUNTER_INIT_MS = \"soon\" }}\n",
+            toml_path(&g.counter)
+        ),
+        &[],
+    );
+    for _ in 0..2 {
+        let resp = invoke(&host, "counter", "{}", "RequestResponse").await;
+        assert_eq!(resp.headers()["x-amz-function-error"], "Unhandled");
+        let v: Value = resp.json().await.expect("json");
+        assert_eq!(v["errorType"], "Runtime.InitError", "{v}");
+    }
+}

@@ -292,6 +292,13 @@ impl ManagedPool {
         envs.values().cloned().collect()
     }
 
+    fn ready_count(&self) -> usize {
+        let envs = self.envs.lock().unwrap_or_else(PoisonError::into_inner);
+        envs.values()
+            .filter(|e| e.ready.load(Ordering::Relaxed))
+            .count()
+    }
+
     fn init_error(&self) -> Option<String> {
         self.init_error
             .lock()
@@ -402,7 +409,18 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
             *pool
                 .init_error
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = Some(message);
+                .unwrap_or_else(PoisonError::into_inner) = Some(message.clone());
+            // With no environment able to serve, waiting invocations get the
+            // init error now instead of waiting out their time.
+            if pool.ready_count() == 0 {
+                while let Ok(job) = pool.queue_rx.try_recv() {
+                    let err = InvokeError::InitFailed {
+                        function: f.name.to_string(),
+                        message: message.clone(),
+                    };
+                    let _ = job.reply.send(Err(fail(f, err)));
+                }
+            }
             return Some("init_failed");
         }
     };
@@ -681,8 +699,9 @@ async fn scaler(pool: std::sync::Weak<ManagedPool>) {
         let max = u64::from(p.cfg.max_environments);
         let wanted = slots.div_ceil(per_env).clamp(min, max);
         if wanted > count {
-            // Failing init: do not hammer it; requests get the init error.
-            if p.init_error().is_some() && count > 0 {
+            // Failing init: retry only while someone is waiting, one
+            // environment at a time; waiting requests get the init error.
+            if p.init_error().is_some() && (count > 0 || in_flight == 0) {
                 continue;
             }
             let target = wanted.min(window_base.saturating_mul(2)).max(min.min(max));
