@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::bindings::lamina::function::types::{FunctionError as WitFunctionError, Invocation};
-use crate::handler::{INVALID_OUTPUT, INVALID_PAYLOAD};
+use crate::handler::{encode_output, parse_event};
 use crate::{Context, FunctionError};
 
 /// Runs an async JSON handler: deserializes `payload`, awaits `f`,
@@ -27,21 +27,10 @@ where
     Fut: Future<Output = Result<O, FunctionError>>,
 {
     let ctx = Context::from_invocation(invocation);
-    let event: E = serde_json::from_slice(&payload).map_err(|err| {
-        FunctionError::new(
-            INVALID_PAYLOAD,
-            format!("payload could not be parsed: {err}"),
-        )
-    })?;
+    let event: E = parse_event(&payload)?;
     drop(payload);
     let output = f(event, ctx).await?;
-    serde_json::to_vec(&output).map_err(|err| {
-        FunctionError::new(
-            INVALID_OUTPUT,
-            format!("output could not be serialized: {err}"),
-        )
-        .into()
-    })
+    encode_output(&output)
 }
 
 /// Runs an async raw-bytes handler.

@@ -31,14 +31,24 @@ where
     F: FnOnce(E, &Context) -> Result<O, FunctionError>,
 {
     let ctx = Context::from_invocation(invocation);
-    let event: E = serde_json::from_slice(payload).map_err(|err| {
+    let event: E = parse_event(payload)?;
+    let output = f(event, &ctx)?;
+    encode_output(&output)
+}
+
+/// Deserializes the JSON payload, or explains why it could not be.
+pub(crate) fn parse_event<E: DeserializeOwned>(payload: &[u8]) -> Result<E, FunctionError> {
+    serde_json::from_slice(payload).map_err(|err| {
         FunctionError::new(
             INVALID_PAYLOAD,
             format!("payload could not be parsed: {err}"),
         )
-    })?;
-    let output = f(event, &ctx)?;
-    serde_json::to_vec(&output).map_err(|err| {
+    })
+}
+
+/// Serializes the handler's output to JSON, or explains why it could not be.
+pub(crate) fn encode_output<O: Serialize>(output: &O) -> Result<Vec<u8>, WitFunctionError> {
+    serde_json::to_vec(output).map_err(|err| {
         FunctionError::new(
             INVALID_OUTPUT,
             format!("output could not be serialized: {err}"),
