@@ -67,9 +67,9 @@ impl LaminaEngine {
             let n = cfg.max_instances;
             let mut pool = PoolingAllocationConfig::new();
             pool.total_component_instances(n)
-                .total_core_instances(n.saturating_mul(4))
+                .total_core_instances(n.saturating_mul(16))
                 .total_memories(n.saturating_mul(2))
-                .total_tables(n.saturating_mul(2))
+                .total_tables(n.saturating_mul(4))
                 .total_stacks(n)
                 .max_memory_size(
                     usize::try_from(cfg.max_memory_mb * 1024 * 1024).unwrap_or(usize::MAX),
