@@ -72,6 +72,12 @@ impl FunctionMetrics {
         *errors.entry(reason).or_default() += 1;
     }
 
+    /// Errors by reason.
+    pub fn error_counts(&self) -> Vec<(&'static str, u64)> {
+        let errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+        errors.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
     /// Number of errors counted under `reason`.
     pub fn errors(&self, reason: &str) -> u64 {
         let errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
@@ -107,6 +113,26 @@ pub struct HostMetrics {
     pub rejected_requests: AtomicU64,
 }
 
+/// Writes the `# HELP` and `# TYPE` lines of a metric family.
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Writes one counter family of per-reason counts for each function.
+fn by_reason<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    rows: impl Iterator<Item = (&'a str, Vec<(&'static str, u64)>)>,
+) {
+    header(out, name, "counter", help);
+    for (f, reasons) in rows {
+        for (reason, v) in reasons {
+            let _ = writeln!(out, "{name}{{function=\"{f}\",reason=\"{reason}\"}} {v}");
+        }
+    }
+}
+
 /// Renders all metrics; `functions` yields (name, kind, metrics).
 pub fn render<'a>(
     host: &HostMetrics,
@@ -114,10 +140,8 @@ pub fn render<'a>(
 ) -> String {
     let mut out = String::with_capacity(8 * 1024);
     let counter = |out: &mut String, name: &str, help: &str, v: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
-        );
+        header(out, name, "counter", help);
+        let _ = writeln!(out, "{name} {v}");
     };
     counter(
         &mut out,
@@ -160,22 +184,17 @@ pub fn render<'a>(
         ),
     ];
     for (name, kind, help, get) in per_fn {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        header(&mut out, name, kind, help);
         for (f, k, m) in functions.clone() {
             let _ = writeln!(out, "{name}{{function=\"{f}\",kind=\"{k}\"}} {}", get(m));
         }
     }
-    let name = "lamina_invocation_errors_total";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Failed invocations per function and reason.\n# TYPE {name} counter"
+    by_reason(
+        &mut out,
+        "lamina_invocation_errors_total",
+        "Failed invocations per function and reason.",
+        functions.clone().map(|(f, _, m)| (f, m.error_counts())),
     );
-    for (f, _, m) in functions.clone() {
-        let errors = m.errors.lock().unwrap_or_else(PoisonError::into_inner);
-        for (reason, v) in errors.iter() {
-            let _ = writeln!(out, "{name}{{function=\"{f}\",reason=\"{reason}\"}} {v}");
-        }
-    }
     type GetHist = fn(&FunctionMetrics) -> &Histogram;
     let hists: [(&str, &str, GetHist); 2] = [
         (
@@ -190,7 +209,7 @@ pub fn render<'a>(
         ),
     ];
     for (name, help, get) in hists {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        header(&mut out, name, "histogram", help);
         for (f, _, m) in functions.clone() {
             get(m).render(&mut out, name, &format!("function=\"{f}\""));
         }
@@ -243,26 +262,19 @@ pub fn render_managed<'a>(
         ),
     ];
     for (name, kind, help, get) in series {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        header(out, name, kind, help);
         for (f, m) in pools.clone() {
             let _ = writeln!(out, "{name}{{function=\"{f}\"}} {}", get(m));
         }
     }
-    let name = "lamina_environment_recycles_total";
-    let _ = writeln!(
+    by_reason(
         out,
-        "# HELP {name} Environments recycled, by reason.\n# TYPE {name} counter"
+        "lamina_environment_recycles_total",
+        "Environments recycled, by reason.",
+        pools.clone().map(|(f, m)| (f, m.recycles())),
     );
-    for (f, m) in pools.clone() {
-        for (reason, v) in m.recycles() {
-            let _ = writeln!(out, "{name}{{function=\"{f}\",reason=\"{reason}\"}} {v}");
-        }
-    }
     let name = "lamina_environment_init_seconds";
-    let _ = writeln!(
-        out,
-        "# HELP {name} Time to instantiate and run init.\n# TYPE {name} histogram"
-    );
+    header(out, name, "histogram", "Time to instantiate and run init.");
     for (f, m) in pools {
         m.init.render(out, name, &format!("function=\"{f}\""));
     }
