@@ -179,6 +179,7 @@ async fn once(
             let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
             Ok(timing)
         }
+        Pre::Durable(_) => Err(durable_refused(f)),
     }
 }
 
@@ -209,6 +210,9 @@ async fn resident_per_instance(
             }
             Pre::Http(pre) => {
                 pre.instantiate_async(&mut store).await.map_err(err)?;
+            }
+            Pre::Durable(_) => {
+                return Err(BenchError::Instantiate(durable_refused(f).to_string()));
             }
         }
         alive.push(store);
@@ -260,4 +264,14 @@ pub fn render(r: &BenchReport) -> String {
         r.resident_sample
     ));
     out
+}
+
+fn durable_refused(f: &crate::registry::Function) -> InvokeError {
+    InvokeError::WrongKind {
+        name: f.name.to_string(),
+        kind: f.kind.as_str(),
+        hint: "durable functions run as executions: serve them and start executions with \
+               `lamina invoke` (the journal benchmarks are in benches/durable.rs)"
+            .into(),
+    }
 }

@@ -64,6 +64,8 @@ pub enum FunctionKind {
     Http,
     /// Exports `lamina:function/handler`.
     Handler,
+    /// Exports `lamina:durable/handler`: a durable workflow.
+    Durable,
 }
 
 impl FunctionKind {
@@ -72,6 +74,7 @@ impl FunctionKind {
         match self {
             FunctionKind::Http => "http",
             FunctionKind::Handler => "handler",
+            FunctionKind::Durable => "durable",
         }
     }
 }

@@ -85,6 +85,11 @@ impl LaminaEngine {
             .map_err(|e| EngineError(format!("linking WASI 0.3: {e:#}")))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
+        crate::durable::wit::DurableFunction::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| EngineError(format!("linking lamina:durable: {e:#}")))?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         {

@@ -39,8 +39,9 @@ pub enum LoadError {
     },
     /// The component exports nothing Lamina knows how to invoke.
     #[error(
-        "{path} exports neither `wasi:http/incoming-handler@0.2.x` (an http function) nor \
-         `lamina:function/handler` (a handler function); its exports are: {exports}"
+        "{path} exports none of `wasi:http/incoming-handler@0.2.x` (an http function), \
+         `lamina:function/handler` (a handler function) or `lamina:durable/handler` (a durable \
+         function); its exports are: {exports}"
     )]
     NoKnownExport {
         /// The file.

@@ -8,6 +8,7 @@
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
 //! - [`modes`]: execution models (standard mode: one fresh instance per request);
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
+//! - [`durable`]: durable functions (executor, scheduler, journal imports);
 //! - [`journal`]: the durable-execution journal (trait and redb implementation);
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
 //! - [`bench`]: `lamina bench`, instantiate and first-call distributions;
@@ -17,6 +18,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod durable;
 pub mod engine;
 pub mod error;
 pub mod guest_log;

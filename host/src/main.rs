@@ -22,6 +22,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => cli::serve(args).await?,
         Command::Invoke(args) => cli::invoke(args).await?,
         Command::Bench(args) => cli::bench(args).await?,
+        Command::Executions(args) => cli::executions(args).await?,
+        Command::Callback(args) => cli::callback(args).await?,
     }
     Ok(())
 }

@@ -30,6 +30,8 @@ const HTTP_EXPORT: &str = "wasi:http/incoming-handler@0.2";
 const HANDLER_EXPORT: &str = "lamina:function/handler@";
 /// Export name prefix of Lamina's async handler interface.
 const ASYNC_HANDLER_EXPORT: &str = "lamina:function/async-handler@";
+/// Export name prefix of Lamina's durable handler interface.
+const DURABLE_EXPORT: &str = "lamina:durable/handler@";
 /// Export name prefix of Lamina's lifecycle interface.
 const LIFECYCLE_EXPORT: &str = "lamina:function/lifecycle@";
 
@@ -88,6 +90,35 @@ pub enum Pre {
     Http(ProxyPre<HostState>),
     /// A `lamina:function/handler` or `async-handler` component.
     Handler(HandlerPre),
+    /// A `lamina:durable/handler` component.
+    Durable(DurablePre),
+}
+
+/// A durable component, pre-linked, with the index of its `handle` export.
+pub struct DurablePre {
+    /// The pre-instantiated component.
+    pub pre: InstancePre<HostState>,
+    /// `lamina:durable/handler#handle`.
+    pub handle: ComponentExportIndex,
+}
+
+/// Results of the durable `handle`.
+pub type DurableResults = (crate::durable::wit::Outcome,);
+
+impl DurablePre {
+    /// Instantiates into `store`.
+    pub async fn instantiate(&self, store: &mut Store<HostState>) -> wasmtime::Result<Instance> {
+        self.pre.instantiate_async(store).await
+    }
+
+    /// The typed `handle` function of `instance`.
+    pub fn handle(
+        &self,
+        store: impl AsContextMut<Data = HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<TypedFunc<(), DurableResults>> {
+        instance.get_typed_func(store, self.handle)
+    }
 }
 
 /// One loaded function.
@@ -180,6 +211,7 @@ fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function
                 wanted: match k {
                     FunctionKind::Http => "`wasi:http/incoming-handler@0.2.x`",
                     FunctionKind::Handler => "`lamina:function/handler`",
+                    FunctionKind::Durable => "`lamina:durable/handler`",
                 },
             });
         }
@@ -211,6 +243,7 @@ fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function
     let pre = match kind {
         FunctionKind::Http => Pre::Http(ProxyPre::new(instance_pre).map_err(link_err)?),
         FunctionKind::Handler => Pre::Handler(handler_pre(&component, instance_pre, path)?),
+        FunctionKind::Durable => Pre::Durable(durable_pre(&component, instance_pre, path)?),
     };
     Ok(Function {
         name: cfg.name.as_str().into(),
@@ -230,6 +263,8 @@ fn detect_kind(engine: &LaminaEngine, component: &Component) -> Option<FunctionK
     for (name, _) in ty.exports(engine.engine()) {
         if name.starts_with(HTTP_EXPORT) {
             kind = Some(FunctionKind::Http);
+        } else if name.starts_with(DURABLE_EXPORT) && kind.is_none() {
+            kind = Some(FunctionKind::Durable);
         } else if (name.starts_with(HANDLER_EXPORT) || name.starts_with(ASYNC_HANDLER_EXPORT))
             && kind.is_none()
         {
@@ -277,4 +312,30 @@ fn handler_pre(
         is_async,
         init,
     })
+}
+
+/// Finds `handle` in a durable component.
+fn durable_pre(
+    component: &Component,
+    pre: InstancePre<HostState>,
+    path: &std::path::Path,
+) -> Result<DurablePre, LoadError> {
+    let ty = component.component_type();
+    let iface = ty
+        .exports(pre.engine())
+        .map(|(n, _)| n.to_string())
+        .find(|n| n.starts_with(DURABLE_EXPORT))
+        .ok_or_else(|| LoadError::KindMismatch {
+            path: path.to_path_buf(),
+            declared: "durable",
+            wanted: "`lamina:durable/handler`",
+        })?;
+    let handle = component
+        .get_export_index(None, &iface)
+        .and_then(|i| component.get_export_index(Some(&i), "handle"))
+        .ok_or_else(|| LoadError::Link {
+            path: path.to_path_buf(),
+            message: format!("`{iface}` has no `handle` function"),
+        })?;
+    Ok(DurablePre { pre, handle })
 }

@@ -67,6 +67,8 @@ pub struct HostState {
     /// When the running work must stop (managed mode checks it on every epoch
     /// tick; `None` means no limit).
     pub deadline: Option<std::time::Instant>,
+    /// The execution a durable instance runs (`None` for other functions).
+    pub durable: Option<Box<crate::durable::imports::DurableInvocation>>,
 }
 
 impl HostState {
@@ -92,6 +94,7 @@ impl HostState {
             stdout,
             stderr,
             deadline: None,
+            durable: None,
         })
     }
 

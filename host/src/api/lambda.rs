@@ -88,7 +88,7 @@ async fn invoke(
             ),
         );
     };
-    if f.kind != FunctionKind::Handler {
+    if f.kind == FunctionKind::Http {
         return aws_error(
             StatusCode::BAD_REQUEST,
             "InvalidParameterValueException",
@@ -98,6 +98,10 @@ async fn invoke(
             ),
         );
     }
+    let execution_name = req
+        .headers()
+        .get("x-amz-durable-execution-name")
+        .map(|v| v.to_str().map(str::to_string));
     let limit = host.config.max_body_bytes;
     let payload = match read_body(req.into_body(), limit).await {
         Ok(b) => b,
@@ -127,6 +131,29 @@ async fn invoke(
             StatusCode::BAD_REQUEST,
             "InvalidRequestContentException",
             format!("Could not parse request body into json: {e}"),
+        );
+    }
+    if f.kind == FunctionKind::Durable {
+        let name = match execution_name.transpose() {
+            Ok(n) => n,
+            Err(_) => {
+                return aws_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameterValueException",
+                    "X-Amz-Durable-Execution-Name must be ASCII text",
+                );
+            }
+        };
+        return super::durable::invoke(&host, &f, invocation_type, name, payload).await;
+    }
+    if execution_name.is_some() {
+        return aws_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidParameterValueException",
+            format!(
+                "X-Amz-Durable-Execution-Name is only valid for durable functions; `{name}` is a {} function",
+                f.kind.as_str()
+            ),
         );
     }
     match invocation_type {
@@ -184,7 +211,8 @@ async fn run(
     }
 }
 
-fn ok_response(body: Vec<u8>) -> Response {
+/// A 200 JSON response with Lambda's headers.
+pub(crate) fn ok_response(body: Vec<u8>) -> Response {
     let mut resp = hyper::Response::new(full(body));
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -199,7 +227,7 @@ fn ok_response(body: Vec<u8>) -> Response {
 
 /// A function error in Lambda's shape: 200, `X-Amz-Function-Error: Unhandled`,
 /// body `{"errorType", "errorMessage"}`.
-fn function_error(error_type: &str, error_message: &str) -> Response {
+pub(crate) fn function_error(error_type: &str, error_message: &str) -> Response {
     let body = serde_json::json!({ "errorType": error_type, "errorMessage": error_message });
     let mut resp = ok_response(body.to_string().into_bytes());
     resp.headers_mut().insert(
@@ -213,11 +241,12 @@ fn function_error(error_type: &str, error_message: &str) -> Response {
 /// (trap, timeout, memory) are function errors; the rest are API errors.
 fn invoke_error(e: &InvokeError) -> Response {
     let error_type = match e {
-        InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
-        InvokeError::Timeout { .. } => "Sandbox.Timedout",
-        InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
-        InvokeError::EnvironmentRecycled { .. } => "Runtime.EnvironmentRecycled",
-        InvokeError::InitFailed { .. } => "Runtime.InitError",
+        InvokeError::Trap { .. }
+        | InvokeError::NoResponse { .. }
+        | InvokeError::Timeout { .. }
+        | InvokeError::MemoryLimit { .. }
+        | InvokeError::EnvironmentRecycled { .. }
+        | InvokeError::InitFailed { .. } => error_type_of(e),
         InvokeError::UnknownFunction { .. } => {
             return aws_error(
                 StatusCode::NOT_FOUND,
@@ -250,7 +279,22 @@ fn invoke_error(e: &InvokeError) -> Response {
     function_error(error_type, &e.to_string())
 }
 
-fn status_only(status: StatusCode) -> Response {
+/// Lambda's `errorType` for a failed invocation (`Runtime.Trap`,
+/// `Sandbox.Timedout`, ...).
+pub fn error_type_of(e: &InvokeError) -> &'static str {
+    match e {
+        InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
+        InvokeError::Timeout { .. } => "Sandbox.Timedout",
+        InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
+        InvokeError::EnvironmentRecycled { .. } => "Runtime.EnvironmentRecycled",
+        InvokeError::InitFailed { .. } => "Runtime.InitError",
+        InvokeError::Instantiate { .. } => "Runtime.InstantiateError",
+        _ => "Runtime.Error",
+    }
+}
+
+/// An empty response with `status`.
+pub(crate) fn status_only(status: StatusCode) -> Response {
     let mut resp = hyper::Response::new(full(bytes::Bytes::new()));
     *resp.status_mut() = status;
     resp
@@ -266,7 +310,7 @@ pub fn function_name(raw: &str) -> String {
 }
 
 /// Decodes `%XX` escapes in a path segment (ARNs arrive as `arn%3Aaws%3A...`).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -2,6 +2,7 @@
 //! (`/{function}/...`), the Lambda-compatible invoke API, `/metrics` and
 //! `/healthz`.
 
+pub mod durable;
 pub mod lambda;
 pub mod response;
 pub mod server;

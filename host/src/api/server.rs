@@ -1,10 +1,12 @@
 //! The listener and the router.
 
 use super::lambda;
-use super::response::{self, Response, add_request_id, add_timing, aws_error, text};
+use super::response::{self, Response, add_request_id, add_timing, text};
 use crate::config::{FunctionKind, HostConfig, Mode};
+use crate::durable::Durable;
 use crate::engine::{EngineError, LaminaEngine};
 use crate::error::{InvokeError, LoadError};
+use crate::journal::RedbJournal;
 use crate::metrics;
 use crate::modes::managed::ManagedPool;
 use crate::modes::standard;
@@ -34,6 +36,9 @@ pub enum StartError {
     /// A managed function's environments could not be started.
     #[error(transparent)]
     Managed(InvokeError),
+    /// The durable-execution journal could not be opened or read.
+    #[error("durable journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
 }
 
 /// A running host's shared state: engine, functions and settings.
@@ -46,6 +51,8 @@ pub struct Host {
     pub config: HostConfig,
     /// Environment pools of managed functions, by name.
     pub pools: BTreeMap<String, Arc<ManagedPool>>,
+    /// The durable runtime, when the host serves durable functions.
+    pub durable: Option<Arc<Durable>>,
 }
 
 impl Host {
@@ -59,7 +66,30 @@ impl Host {
             registry,
             config,
             pools: BTreeMap::new(),
+            durable: None,
         })
+    }
+
+    /// Opens the journal (`{state_dir}/journal.redb`) and starts the durable
+    /// runtime when any function is durable: re-invokes executions that were
+    /// mid-invocation and schedules stored timers.
+    pub async fn start_durable(&mut self) -> Result<(), StartError> {
+        let functions: Vec<Arc<Function>> = self
+            .registry
+            .iter()
+            .filter(|f| f.kind == FunctionKind::Durable)
+            .cloned()
+            .collect();
+        if functions.is_empty() {
+            return Ok(());
+        }
+        let dir = self.config.state_dir.clone();
+        let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
+            .await
+            .map_err(|e| crate::journal::JournalError::Storage(e.to_string()))??;
+        let durable = Durable::start(self.engine.clone(), Arc::new(journal), functions).await?;
+        self.durable = Some(durable);
+        Ok(())
     }
 
     /// Starts the environments of every managed function and waits until
@@ -168,7 +198,11 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
     match (req.method(), first) {
         (&Method::GET, "healthz") if rest.is_none() => text(StatusCode::OK, "ok"),
         (&Method::GET, "metrics") if rest.is_none() => {
-            let mut resp = text(StatusCode::OK, host.render_metrics());
+            let mut body = host.render_metrics();
+            if let Some(d) = &host.durable {
+                d.render_metrics(&mut body).await;
+            }
+            let mut resp = text(StatusCode::OK, body);
             resp.headers_mut().insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4"),
@@ -179,14 +213,7 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
             response::json(StatusCode::OK, &host.functions_json())
         }
         (_, "2015-03-31") => lambda::handle(host, req, rest.unwrap_or("")).await,
-        (_, "2025-12-01") => {
-            reject(&host);
-            aws_error(
-                StatusCode::NOT_FOUND,
-                "UnknownOperationException",
-                "durable execution APIs are not available on this host yet",
-            )
-        }
+        (_, "2025-12-01") => super::durable::handle(host, req, rest.unwrap_or("")).await,
         _ => {
             if let Some(f) = host.registry.get(first) {
                 let f = f.clone();

@@ -1,5 +1,10 @@
 //! The `lamina` command line: `serve` runs the host, `invoke` calls a
-//! function on a running host.
+//! function on a running host, `executions` and `callback` work with
+//! durable executions.
+
+mod durable;
+
+pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
 
 use crate::api::server::{self, Host, StartError};
 use crate::config::{ConfigError, FunctionKind, HostConfig, Overrides};
@@ -31,6 +36,10 @@ pub enum Command {
     Invoke(InvokeArgs),
     /// Measure instantiate and first-call time and memory per instance of a component.
     Bench(BenchArgs),
+    /// List and inspect durable executions on a running host.
+    Executions(ExecutionsArgs),
+    /// Complete (or heartbeat) a durable callback on a running host.
+    Callback(CallbackArgs),
 }
 
 /// Arguments of `lamina bench`.
@@ -97,6 +106,9 @@ pub struct InvokeArgs {
     /// Invocation type: RequestResponse, Event or DryRun.
     #[arg(long, default_value = "RequestResponse")]
     pub invocation_type: String,
+    /// Durable functions: the execution's unique name (idempotency key).
+    #[arg(long)]
+    pub execution_name: Option<String>,
 }
 
 /// Errors of the command line.
@@ -166,6 +178,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Http(format!("loading functions panicked: {e}")))??;
     let mut host = host;
     host.start_managed().await?;
+    host.start_durable().await?;
     let host = Arc::new(host);
     let (listener, addr) = server::bind(listen)
         .await
@@ -191,11 +204,12 @@ fn print_table(host: &Host, url: &str) {
     for f in host.registry.iter() {
         let mode = match host.pools.get(&*f.name) {
             Some(p) => format!("managed:{}", p.environments().len()),
+            None if f.kind == FunctionKind::Durable => "durable".to_string(),
             None => "standard".to_string(),
         };
         let route = match f.kind {
             FunctionKind::Http => format!("{url}/{}/", f.name),
-            FunctionKind::Handler => {
+            FunctionKind::Handler | FunctionKind::Durable => {
                 format!("POST {url}/2015-03-31/functions/{}/invocations", f.name)
             }
         };
@@ -254,9 +268,13 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| CliError::Http(format!("bad endpoint URL {url}: {e}")))?;
-    let req = hyper::Request::post(uri)
+    let mut req = hyper::Request::post(uri)
         .header("x-amz-invocation-type", &args.invocation_type)
-        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_TYPE, "application/json");
+    if let Some(name) = &args.execution_name {
+        req = req.header("x-amz-durable-execution-name", name);
+    }
+    let req = req
         .body(Full::new(bytes::Bytes::from(payload)))
         .map_err(|e| CliError::Http(e.to_string()))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -266,6 +284,13 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Http(format!("cannot reach {}: {e}", args.endpoint)))?;
     let status = resp.status();
+    if let Some(arn) = resp
+        .headers()
+        .get("x-amz-durable-execution-arn")
+        .and_then(|v| v.to_str().ok())
+    {
+        eprintln!("durable execution: {arn}");
+    }
     let function_error = resp
         .headers()
         .get("x-amz-function-error")

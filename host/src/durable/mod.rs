@@ -1,0 +1,985 @@
+//! Durable functions: multi-step workflows that checkpoint every operation
+//! to the journal, hibernate (no instance) while they wait, and replay from
+//! the top when what they wait for is ready.
+//!
+//! The split follows DESIGN §5: the guest SDK owns control flow and replay
+//! decisions; this module owns the journal, time and the outside world:
+//! - [`imports`]: the `lamina:durable/journal` imports, one batch per call;
+//! - [`Durable`]: the executor (start, invoke, replay, finish), the scheduler
+//!   of timers (waits, step retries, callback and execution timeouts),
+//!   callback completion, stop, and recovery after a restart;
+//! - [`shapes`]: the AWS JSON shapes of executions, operations and events;
+//! - [`metering`]: wall and active time, operations, bytes and cost.
+//!
+//! Concurrency: at most one invocation of an execution runs at a time. A
+//! completion that arrives while one runs (a callback, a timer) sets a
+//! re-run flag, and the execution is invoked again when the running
+//! invocation ends. Host-side updates of one execution and the end of its
+//! invocations are serialised by a per-execution lock, so the journal's
+//! `invocation_in_progress` flag is true whenever an invocation is owed; on
+//! start the host re-invokes every such execution.
+
+pub mod imports;
+pub mod metering;
+pub mod shapes;
+pub mod wit;
+
+use crate::api::lambda::error_type_of;
+use crate::engine::LaminaEngine;
+use crate::error::InvokeError;
+use crate::journal::{
+    Batch, CreateOutcome, ErrorObject, EventType, Execution, ExecutionStatus, Journal,
+    JournalError, NewEvent, NewExecution, Operation, OperationStatus, OperationType, Timer,
+    TimerKind, TimerRef, TimerSpec, execution_arn, now_ms,
+};
+use crate::metrics::LiveInstance;
+use crate::modes::standard::{TIMEOUT_GRACE, classify, timeout_error};
+use crate::registry::{Function, Pre};
+use imports::DurableInvocation;
+use serde_json::json;
+use shapes::{event_error, event_result, timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, oneshot};
+
+/// The longest wait, callback timeout or execution timeout: 366 days.
+pub const MAX_DURATION_S: u64 = 366 * 24 * 3600;
+/// Consecutive crashed invocations (trap, timeout, out of memory) after which
+/// the execution fails with the last crash's error.
+pub const MAX_CRASHES: u32 = 3;
+/// Number of per-execution lock stripes.
+const LOCK_STRIPES: usize = 64;
+/// The id of the EXECUTION operation every execution starts with.
+pub const EXECUTION_OP_ID: &str = "0";
+
+/// Why a durable API request could not be served (mapped to AWS errors).
+#[derive(Debug, thiserror::Error)]
+pub enum DurableError {
+    /// No such execution, callback or function.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is not valid (bad value, wrong state).
+    #[error("{0}")]
+    Invalid(String),
+    /// An execution with this name exists with another input.
+    #[error("{0}")]
+    AlreadyStarted(String),
+    /// The callback has already timed out.
+    #[error("{0}")]
+    CallbackTimedOut(String),
+    /// The journal failed.
+    #[error("journal error: {0}")]
+    Journal(#[from] JournalError),
+}
+
+impl DurableError {
+    /// The AWS error type (`__type`).
+    pub fn aws_type(&self) -> &'static str {
+        match self {
+            DurableError::NotFound(_) => "ResourceNotFoundException",
+            DurableError::Invalid(_) => "InvalidParameterValueException",
+            DurableError::AlreadyStarted(_) => "DurableExecutionAlreadyStartedException",
+            DurableError::CallbackTimedOut(_) => "CallbackTimeoutException",
+            DurableError::Journal(_) => "ServiceException",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            DurableError::NotFound(_) => 404,
+            DurableError::Invalid(_) | DurableError::CallbackTimedOut(_) => 400,
+            DurableError::AlreadyStarted(_) => 409,
+            DurableError::Journal(_) => 500,
+        }
+    }
+}
+
+/// How an external system completes a callback.
+#[derive(Debug, Clone)]
+pub enum CallbackCompletion {
+    /// Success with a result (JSON text).
+    Success(String),
+    /// Failure with an error.
+    Failure(ErrorObject),
+    /// Still working: moves the heartbeat timeout.
+    Heartbeat,
+}
+
+/// The result of starting an execution.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The execution (new or existing).
+    pub execution: Execution,
+    /// Whether it was created now (false: same name and input existed).
+    pub created: bool,
+}
+
+/// Counters of the durable runtime, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct DurableMetrics {
+    /// Executions started.
+    pub started: AtomicU64,
+    /// Invocations run (first runs and replays).
+    pub invocations: AtomicU64,
+    /// Invocations that replayed a journal (not the first of an execution).
+    pub replays: AtomicU64,
+    /// Executions that ended (any terminal status).
+    pub ended: AtomicU64,
+    /// Timers handled.
+    pub timers_fired: AtomicU64,
+    /// Callback completions accepted (success, failure, heartbeat).
+    pub callbacks: AtomicU64,
+    /// Invocations that crashed (trap, timeout, memory).
+    pub crashes: AtomicU64,
+}
+
+/// What one invocation produced.
+struct Invoked {
+    outcome: Result<wit::Outcome, InvokeError>,
+    start_ms: u64,
+    end_ms: u64,
+    run: Duration,
+    request_id: String,
+}
+
+/// What the execution loop does after an invocation.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Nothing is owed: leave the execution (waiting or ended).
+    Done,
+    /// Invoke again now (something completed meanwhile).
+    Again,
+    /// Invoke again after a pause (the invocation crashed).
+    RetryAfter(Duration),
+}
+
+/// The durable executor and scheduler of one host.
+pub struct Durable {
+    journal: Arc<dyn Journal>,
+    engine: Arc<LaminaEngine>,
+    functions: BTreeMap<String, Arc<Function>>,
+    /// Executions with an invocation loop running, and whether another
+    /// invocation is owed when the current one ends.
+    active: Mutex<HashMap<String, bool>>,
+    locks: Vec<tokio::sync::Mutex<()>>,
+    waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
+    crashes: Mutex<HashMap<String, u32>>,
+    timer_wake: Notify,
+    /// Counters.
+    pub metrics: DurableMetrics,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A fresh callback id.
+pub fn new_callback_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Durable {
+    /// Creates the runtime for the durable `functions` on `journal`, starts
+    /// the timer scheduler and re-invokes every execution that was
+    /// mid-invocation when the host last stopped.
+    pub async fn start(
+        engine: Arc<LaminaEngine>,
+        journal: Arc<dyn Journal>,
+        functions: impl IntoIterator<Item = Arc<Function>>,
+    ) -> Result<Arc<Self>, JournalError> {
+        let durable = Arc::new(Durable {
+            journal,
+            engine,
+            functions: functions
+                .into_iter()
+                .map(|f| (f.name.to_string(), f))
+                .collect(),
+            active: Mutex::default(),
+            locks: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            waiters: Mutex::default(),
+            crashes: Mutex::default(),
+            timer_wake: Notify::new(),
+            metrics: DurableMetrics::default(),
+        });
+        let owed = durable.journal.executions_needing_recovery().await?;
+        if !owed.is_empty() {
+            tracing::info!(
+                executions = owed.len(),
+                "recovering executions that were mid-invocation"
+            );
+        }
+        for e in owed {
+            durable.schedule(&e.arn);
+        }
+        tokio::spawn(durable.clone().timer_loop());
+        Ok(durable)
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<dyn Journal> {
+        &self.journal
+    }
+
+    /// The durable function called `name`.
+    pub fn function(&self, name: &str) -> Option<&Arc<Function>> {
+        self.functions.get(name)
+    }
+
+    /// The durable functions.
+    pub fn functions(&self) -> impl Iterator<Item = &Arc<Function>> {
+        self.functions.values()
+    }
+
+    /// How many executions have an invocation running or owed now.
+    pub fn active_count(&self) -> usize {
+        lock(&self.active).len()
+    }
+
+    /// The metering JSON of `e`.
+    pub fn metering(&self, e: &Execution) -> serde_json::Value {
+        let memory_mb = self
+            .functions
+            .get(&e.function)
+            .map_or(0, |f| f.config.memory_mb);
+        metering::metering_json(e, memory_mb, now_ms())
+    }
+
+    /// Tells the scheduler that a timer was set.
+    pub(crate) fn timers_changed(&self) {
+        self.timer_wake.notify_one();
+    }
+
+    async fn lock_execution(&self, arn: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        arn.hash(&mut h);
+        let i = (h.finish() % LOCK_STRIPES as u64) as usize;
+        self.locks[i].lock().await
+    }
+
+    /// Starts an execution of `f` (idempotent by `name`: the same name and
+    /// input return the existing execution; another input is a conflict).
+    pub async fn start_execution(
+        self: &Arc<Self>,
+        f: &Arc<Function>,
+        name: Option<String>,
+        input: String,
+    ) -> Result<Started, DurableError> {
+        let now = now_ms();
+        let arn = execution_arn(&f.name);
+        let timeout_s = MAX_DURATION_S;
+        let name = name.unwrap_or_else(|| arn.rsplit(':').next().unwrap_or(&arn).to_string());
+        let new = NewExecution {
+            arn: arn.clone(),
+            function: f.name.to_string(),
+            name: Some(name.clone()),
+            input: input.clone(),
+            start_ms: now,
+            deadline_ms: Some(now + timeout_s * 1000),
+            invocation_in_progress: true,
+            operations: vec![Operation::new(
+                EXECUTION_OP_ID,
+                OperationType::Execution,
+                OperationStatus::Started,
+                now,
+            )],
+            events: vec![
+                NewEvent::new(EventType::ExecutionStarted).with_details(json!({
+                    "Input": { "Payload": input },
+                    "ExecutionTimeout": timeout_s,
+                })),
+            ],
+        };
+        match self.journal.create_execution(new).await? {
+            CreateOutcome::Created(execution) => {
+                self.metrics.started.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(function = %f.name, execution = %arn, "execution started");
+                self.schedule(&execution.arn);
+                Ok(Started {
+                    execution,
+                    created: true,
+                })
+            }
+            CreateOutcome::Existing(execution) => Ok(Started {
+                execution,
+                created: false,
+            }),
+            CreateOutcome::NameConflict(existing) => Err(DurableError::AlreadyStarted(format!(
+                "durable execution name `{name}` is already used by {} with a different input; \
+                 use another name or the same input",
+                existing.arn
+            ))),
+        }
+    }
+
+    /// Waits until the execution ends or `bound` passes; returns it as it is then.
+    pub async fn wait_for_end(
+        &self,
+        arn: &str,
+        bound: Duration,
+    ) -> Result<Execution, DurableError> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.waiters)
+            .entry(arn.to_string())
+            .or_default()
+            .push(tx);
+        let e = self.get(arn).await?;
+        if e.status.is_terminal() {
+            return Ok(e);
+        }
+        let _ = tokio::time::timeout(bound, rx).await;
+        self.get(arn).await
+    }
+
+    /// The execution with this ARN, or NotFound.
+    pub async fn get(&self, arn: &str) -> Result<Execution, DurableError> {
+        self.journal
+            .get_execution(arn)
+            .await?
+            .ok_or_else(|| not_found(arn))
+    }
+
+    fn notify_end(&self, arn: &str) {
+        self.metrics.ended.fetch_add(1, Ordering::Relaxed);
+        if let Some(ws) = lock(&self.waiters).remove(arn) {
+            for w in ws {
+                let _ = w.send(());
+            }
+        }
+        lock(&self.crashes).remove(arn);
+    }
+
+    /// Makes sure the execution gets invoked: starts its loop, or asks the
+    /// running loop for another invocation. Callers other than the start of a
+    /// new execution and recovery hold the execution's lock.
+    fn schedule(self: &Arc<Self>, arn: &str) {
+        let mut active = lock(&self.active);
+        match active.get_mut(arn) {
+            Some(again) => *again = true,
+            None => {
+                active.insert(arn.to_string(), false);
+                tokio::spawn(self.clone().run_loop(arn.to_string()));
+            }
+        }
+    }
+
+    async fn run_loop(self: Arc<Self>, arn: String) {
+        loop {
+            let invoked = match self.invoke_once(&arn).await {
+                Ok(Some(i)) => i,
+                Ok(None) => {
+                    let _g = self.lock_execution(&arn).await;
+                    let mut active = lock(&self.active);
+                    if active.get(&arn) == Some(&true) {
+                        active.insert(arn.clone(), false);
+                        continue;
+                    }
+                    active.remove(&arn);
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(execution = %arn, "cannot invoke: {e}");
+                    Invoked {
+                        outcome: Err(InvokeError::Instantiate {
+                            function: String::new(),
+                            message: e.to_string(),
+                        }),
+                        start_ms: now_ms(),
+                        end_ms: now_ms(),
+                        run: Duration::ZERO,
+                        request_id: uuid::Uuid::new_v4().to_string(),
+                    }
+                }
+            };
+            match self.finish(&arn, invoked).await {
+                Next::Done => return,
+                Next::Again => {}
+                Next::RetryAfter(d) => tokio::time::sleep(d).await,
+            }
+        }
+    }
+
+    /// Runs the handler once in a fresh instance; `None` when there is
+    /// nothing to run (ended, unknown or no longer served).
+    async fn invoke_once(self: &Arc<Self>, arn: &str) -> Result<Option<Invoked>, JournalError> {
+        let Some(exec) = self.journal.get_execution(arn).await? else {
+            return Ok(None);
+        };
+        if exec.status.is_terminal() {
+            return Ok(None);
+        }
+        let Some(f) = self.functions.get(&exec.function).cloned() else {
+            tracing::warn!(execution = %arn, function = %exec.function,
+                "execution of a function this host does not serve as durable; left waiting");
+            return Ok(None);
+        };
+        let Pre::Durable(pre) = &f.pre else {
+            return Ok(None);
+        };
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let permit = self.engine.permits().clone().acquire_owned().await;
+        f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+        self.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+        if exec.metering.invocations > 0 {
+            self.metrics.replays.fetch_add(1, Ordering::Relaxed);
+        }
+        let start_ms = now_ms();
+        let started = Instant::now();
+        let outcome = match (permit, self.engine.new_store(&f.name, &f.config)) {
+            (Err(_), _) => Err(InvokeError::Instantiate {
+                function: f.name.to_string(),
+                message: "instance pool closed".into(),
+            }),
+            (_, Err(e)) => Err(InvokeError::Instantiate {
+                function: f.name.to_string(),
+                message: format!("{e:#}"),
+            }),
+            (Ok(_permit), Ok(mut store)) => {
+                let _live = LiveInstance::new(&f.metrics);
+                f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
+                store.data_mut().durable = Some(Box::new(DurableInvocation {
+                    runtime: self.clone(),
+                    arn: arn.to_string(),
+                    function: f.name.clone(),
+                    ops: HashMap::new(),
+                }));
+                let timeout = Duration::from_millis(f.config.timeout_ms);
+                let work = async {
+                    let instance = pre.instantiate(&mut store).await?;
+                    let handle = pre.handle(&mut store, &instance)?;
+                    let (out,) = handle.call_async(&mut store, ()).await?;
+                    Ok::<_, wasmtime::Error>(out)
+                };
+                let result = tokio::time::timeout(timeout + TIMEOUT_GRACE, work).await;
+                store.data().flush_logs();
+                match result {
+                    Err(_elapsed) => Err(timeout_error(&f)),
+                    Ok(Err(e)) => Err(classify(&f, &store, e, false)),
+                    Ok(Ok(out)) => Ok(out),
+                }
+            }
+        };
+        let run = started.elapsed();
+        f.metrics.run.observe(run);
+        if let Err(e) = &outcome {
+            f.metrics.error(e.reason());
+        }
+        Ok(Some(Invoked {
+            outcome,
+            start_ms,
+            end_ms: now_ms(),
+            run,
+            request_id,
+        }))
+    }
+
+    /// Records the end of an invocation (InvocationCompleted, and the end of
+    /// the execution when the handler finished it) and decides what next.
+    async fn finish(self: &Arc<Self>, arn: &str, inv: Invoked) -> Next {
+        let _g = self.lock_execution(arn).await;
+        let again = lock(&self.active)
+            .get_mut(arn)
+            .map(std::mem::take)
+            .unwrap_or(false);
+        let mut completed = json!({
+            "StartTimestamp": timestamp(inv.start_ms),
+            "EndTimestamp": timestamp(inv.end_ms),
+            "RequestId": inv.request_id,
+        });
+        let mut b = Batch::default();
+        b.execution.metering.active_compute_us = u64::try_from(inv.run.as_micros()).unwrap_or(0);
+        b.execution.metering.invocations = 1;
+        let mut end: Option<(ExecutionStatus, NewEvent)> = None;
+        let mut next = if again { Next::Again } else { Next::Done };
+        match inv.outcome {
+            Ok(wit::Outcome::Succeeded(result)) => {
+                b.execution.result = Some(result.clone());
+                end = Some((
+                    ExecutionStatus::Succeeded,
+                    NewEvent::new(EventType::ExecutionSucceeded)
+                        .with_details(json!({ "Result": event_result(&result) })),
+                ));
+            }
+            Ok(wit::Outcome::Failed(error)) => {
+                let error = imports::error_from_wit(error);
+                end = Some((
+                    ExecutionStatus::Failed,
+                    NewEvent::new(EventType::ExecutionFailed)
+                        .with_details(json!({ "Error": event_error(&error) })),
+                ));
+                b.execution.error = Some(error);
+            }
+            Ok(wit::Outcome::Pending) => {
+                lock(&self.crashes).remove(arn);
+                b.execution.invocation_in_progress = Some(again);
+            }
+            Err(e) => {
+                self.metrics.crashes.fetch_add(1, Ordering::Relaxed);
+                let error = ErrorObject {
+                    error_type: Some(error_type_of(&e).to_string()),
+                    error_message: Some(e.to_string()),
+                    ..ErrorObject::default()
+                };
+                completed["Error"] = event_error(&error);
+                let crashes = {
+                    let mut c = lock(&self.crashes);
+                    let n = c.entry(arn.to_string()).or_insert(0);
+                    *n += 1;
+                    *n
+                };
+                tracing::warn!(execution = %arn, crashes, "durable invocation crashed: {e}");
+                if crashes >= MAX_CRASHES {
+                    end = Some((
+                        ExecutionStatus::Failed,
+                        NewEvent::new(EventType::ExecutionFailed)
+                            .with_details(json!({ "Error": event_error(&error) })),
+                    ));
+                    b.execution.error = Some(error);
+                } else if !again {
+                    next = Next::RetryAfter(Duration::from_millis(500 * u64::from(crashes)));
+                }
+            }
+        }
+        b.events
+            .push(NewEvent::new(EventType::InvocationCompleted).with_details(completed));
+        let ended = end.is_some();
+        if let Some((status, event)) = end {
+            b.events.push(event);
+            b.execution.status = Some(status);
+            b.execution.end_ms = Some(now_ms());
+            b.execution.invocation_in_progress = Some(false);
+            b.clear_timers.push(TimerRef {
+                kind: TimerKind::ExecutionTimeout,
+                op_id: None,
+            });
+            next = Next::Done;
+        }
+        let bookkeeping = Batch {
+            events: vec![b.events[0].clone()],
+            execution: crate::journal::ExecutionUpdate {
+                metering: b.execution.metering.clone(),
+                invocation_in_progress: Some(false),
+                ..Default::default()
+            },
+            allow_after_end: true,
+            ..Batch::default()
+        };
+        match self.journal.apply(arn, b).await {
+            Ok(_) => {
+                if ended {
+                    tracing::info!(execution = %arn, "execution ended");
+                    self.notify_end(arn);
+                }
+            }
+            Err(JournalError::ExecutionEnded { .. }) => {
+                // Stopped or timed out while this invocation ran.
+                if let Err(e) = self.journal.apply(arn, bookkeeping).await {
+                    tracing::warn!(execution = %arn, "recording the last invocation: {e}");
+                }
+                next = Next::Done;
+            }
+            Err(e) => {
+                tracing::error!(execution = %arn, "recording the end of an invocation: {e}");
+                next = Next::RetryAfter(Duration::from_secs(1));
+            }
+        }
+        if next == Next::Done {
+            lock(&self.active).remove(arn);
+        }
+        next
+    }
+
+    async fn timer_loop(self: Arc<Self>) {
+        loop {
+            let now = now_ms();
+            match self.journal.due_timers(now, 256).await {
+                Ok(due) => {
+                    let full = due.len() == 256;
+                    let fired = due.into_iter().map(|t| {
+                        let me = self.clone();
+                        async move { me.fire(t).await }
+                    });
+                    futures::future::join_all(fired).await;
+                    if full {
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("reading due timers: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+            let next = self.journal.next_timer_due().await.ok().flatten();
+            let wait = next.map_or(60_000, |d| d.saturating_sub(now_ms()).min(60_000));
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                () = self.timer_wake.notified() => {}
+            }
+        }
+    }
+
+    /// Handles one due timer in one batch that also removes it.
+    async fn fire(self: Arc<Self>, t: Timer) {
+        self.metrics.timers_fired.fetch_add(1, Ordering::Relaxed);
+        let _g = self.lock_execution(&t.arn).await;
+        let slot = t.slot();
+        let clear_only = Batch {
+            clear_timers: vec![slot.clone()],
+            allow_after_end: true,
+            ..Batch::default()
+        };
+        let state = match self.journal.load_state(&t.arn).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(execution = %t.arn, "timer for an unreadable execution: {e}");
+                let _ = self.journal.apply(&t.arn, clear_only).await;
+                return;
+            }
+        };
+        if state.execution.status.is_terminal() {
+            let _ = self.journal.apply(&t.arn, clear_only).await;
+            return;
+        }
+        let now = now_ms();
+        let op = t
+            .op_id
+            .as_ref()
+            .and_then(|id| state.operations.iter().find(|o| &o.id == id))
+            .cloned();
+        let mut b = Batch {
+            clear_timers: vec![slot],
+            ..Batch::default()
+        };
+        let mut runnable = true;
+        match (t.kind, op) {
+            (TimerKind::ExecutionTimeout, _) => {
+                let error = ErrorObject {
+                    error_type: Some("ExecutionTimedOut".into()),
+                    error_message: Some("the execution timeout passed".into()),
+                    ..ErrorObject::default()
+                };
+                b.events.push(
+                    NewEvent::new(EventType::ExecutionTimedOut)
+                        .with_details(json!({ "Error": event_error(&error) })),
+                );
+                b.execution.status = Some(ExecutionStatus::TimedOut);
+                b.execution.error = Some(error);
+                b.execution.end_ms = Some(now);
+                b.execution.invocation_in_progress = Some(false);
+                runnable = false;
+            }
+            (TimerKind::WaitEnd, Some(mut op)) if op.status == OperationStatus::Started => {
+                let secs = op
+                    .wait
+                    .as_ref()
+                    .map_or(0, |w| w.scheduled_end_ms.saturating_sub(op.start_ms) / 1000);
+                op.status = OperationStatus::Succeeded;
+                op.end_ms = Some(now);
+                b.events.push(
+                    NewEvent::for_operation(EventType::WaitSucceeded, &op)
+                        .with_details(json!({ "Duration": secs })),
+                );
+                b.operations.push(op);
+            }
+            (TimerKind::StepRetry, Some(mut op)) if op.status == OperationStatus::Pending => {
+                op.status = OperationStatus::Ready;
+                b.operations.push(op);
+            }
+            (TimerKind::CallbackTimeout | TimerKind::CallbackHeartbeat, Some(mut op))
+                if op.status == OperationStatus::Started =>
+            {
+                let cb = op.callback.clone().unwrap_or_default();
+                let message = if t.kind == TimerKind::CallbackTimeout {
+                    format!(
+                        "callback timed out after {} s",
+                        cb.timeout_s.unwrap_or_default()
+                    )
+                } else {
+                    format!(
+                        "no heartbeat within {} s",
+                        cb.heartbeat_timeout_s.unwrap_or_default()
+                    )
+                };
+                let error = ErrorObject {
+                    error_type: Some("CallbackTimeout".into()),
+                    error_message: Some(message),
+                    ..ErrorObject::default()
+                };
+                op.status = OperationStatus::TimedOut;
+                op.end_ms = Some(now);
+                op.error = Some(error.clone());
+                b.events.push(
+                    NewEvent::for_operation(EventType::CallbackTimedOut, &op)
+                        .with_details(json!({ "Error": event_error(&error) })),
+                );
+                b.operations.push(op);
+                for kind in [TimerKind::CallbackTimeout, TimerKind::CallbackHeartbeat] {
+                    if kind != t.kind {
+                        b.clear_timers.push(TimerRef {
+                            kind,
+                            op_id: t.op_id.clone(),
+                        });
+                    }
+                }
+            }
+            _ => {
+                // The operation moved on (completed, or was retried) before
+                // its timer fired: only remove the timer.
+                runnable = false;
+            }
+        }
+        if runnable {
+            b.execution.invocation_in_progress = Some(true);
+        }
+        let ended = b.execution.status.is_some();
+        match self.journal.apply(&t.arn, b).await {
+            Ok(_) => {
+                if runnable {
+                    self.schedule(&t.arn);
+                }
+                if ended {
+                    self.notify_end(&t.arn);
+                }
+            }
+            Err(e) => tracing::error!(execution = %t.arn, "handling a {} timer: {e}", t.kind),
+        }
+    }
+
+    /// Completes (or heartbeats) the callback `callback_id`.
+    pub async fn complete_callback(
+        self: &Arc<Self>,
+        callback_id: &str,
+        completion: CallbackCompletion,
+    ) -> Result<(), DurableError> {
+        let Some(r) = self.journal.callback(callback_id).await? else {
+            return Err(DurableError::NotFound(format!(
+                "no callback with id {callback_id}"
+            )));
+        };
+        let _g = self.lock_execution(&r.arn).await;
+        let state = self.journal.load_state(&r.arn).await?;
+        if state.execution.status.is_terminal() {
+            return Err(DurableError::Invalid(format!(
+                "callback {callback_id} belongs to execution {} which has ended ({})",
+                r.arn,
+                state.execution.status.as_str()
+            )));
+        }
+        let Some(mut op) = state.operations.into_iter().find(|o| o.id == r.op_id) else {
+            return Err(DurableError::NotFound(format!(
+                "callback {callback_id}: its operation {} is not in the journal",
+                r.op_id
+            )));
+        };
+        match op.status {
+            OperationStatus::Started => {}
+            OperationStatus::TimedOut => {
+                return Err(DurableError::CallbackTimedOut(format!(
+                    "callback {callback_id} has timed out"
+                )));
+            }
+            other => {
+                return Err(DurableError::Invalid(format!(
+                    "callback {callback_id} is already completed ({})",
+                    other.as_str()
+                )));
+            }
+        }
+        let now = now_ms();
+        let mut b = Batch::default();
+        let clear =
+            [TimerKind::CallbackTimeout, TimerKind::CallbackHeartbeat].map(|kind| TimerRef {
+                kind,
+                op_id: Some(op.id.clone()),
+            });
+        match completion {
+            CallbackCompletion::Heartbeat => {
+                let Some(hb) = op.callback.as_ref().and_then(|c| c.heartbeat_timeout_s) else {
+                    self.metrics.callbacks.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                };
+                b.set_timers.push(TimerSpec {
+                    kind: TimerKind::CallbackHeartbeat,
+                    op_id: Some(op.id.clone()),
+                    due_ms: now + hb * 1000,
+                });
+                self.journal.apply(&r.arn, b).await?;
+                self.timers_changed();
+                self.metrics.callbacks.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            CallbackCompletion::Success(result) => {
+                op.status = OperationStatus::Succeeded;
+                op.end_ms = Some(now);
+                b.events.push(
+                    NewEvent::for_operation(EventType::CallbackSucceeded, &op)
+                        .with_details(json!({ "Result": event_result(&result) })),
+                );
+                op.result = Some(result);
+            }
+            CallbackCompletion::Failure(error) => {
+                op.status = OperationStatus::Failed;
+                op.end_ms = Some(now);
+                b.events.push(
+                    NewEvent::for_operation(EventType::CallbackFailed, &op)
+                        .with_details(json!({ "Error": event_error(&error) })),
+                );
+                op.error = Some(error);
+            }
+        }
+        b.operations.push(op);
+        b.clear_timers.extend(clear);
+        b.execution.invocation_in_progress = Some(true);
+        self.journal.apply(&r.arn, b).await?;
+        self.metrics.callbacks.fetch_add(1, Ordering::Relaxed);
+        self.schedule(&r.arn);
+        Ok(())
+    }
+
+    /// Stops a running execution; returns the stop time (ms).
+    pub async fn stop(&self, arn: &str, error: Option<ErrorObject>) -> Result<u64, DurableError> {
+        let _g = self.lock_execution(arn).await;
+        let e = self.get(arn).await?;
+        if e.status.is_terminal() {
+            return Err(DurableError::Invalid(format!(
+                "execution {arn} has already ended ({})",
+                e.status.as_str()
+            )));
+        }
+        let now = now_ms();
+        let error = error.unwrap_or_else(|| ErrorObject {
+            error_type: Some("ExecutionStopped".into()),
+            error_message: Some("stopped through StopDurableExecution".into()),
+            ..ErrorObject::default()
+        });
+        let b = Batch {
+            events: vec![
+                NewEvent::new(EventType::ExecutionStopped)
+                    .with_details(json!({ "Error": event_error(&error) })),
+            ],
+            execution: crate::journal::ExecutionUpdate {
+                status: Some(ExecutionStatus::Stopped),
+                error: Some(error),
+                end_ms: Some(now),
+                invocation_in_progress: Some(false),
+                ..Default::default()
+            },
+            clear_timers: vec![TimerRef {
+                kind: TimerKind::ExecutionTimeout,
+                op_id: None,
+            }],
+            ..Batch::default()
+        };
+        self.journal.apply(arn, b).await?;
+        self.notify_end(arn);
+        Ok(now)
+    }
+}
+
+fn not_found(arn: &str) -> DurableError {
+    DurableError::NotFound(format!("no durable execution with ARN {arn}"))
+}
+
+impl Durable {
+    /// Appends the durable metrics (Prometheus text) to `out`: counters, and
+    /// per function the executions with a live instance and those waiting
+    /// (hibernating: journal rows only, no instance).
+    pub async fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        let counters = [
+            (
+                "lamina_durable_executions_started_total",
+                "Durable executions started.",
+                &self.metrics.started,
+            ),
+            (
+                "lamina_durable_executions_ended_total",
+                "Durable executions that ended.",
+                &self.metrics.ended,
+            ),
+            (
+                "lamina_durable_invocations_total",
+                "Durable invocations (first runs and replays).",
+                &self.metrics.invocations,
+            ),
+            (
+                "lamina_durable_replays_total",
+                "Durable invocations that replayed a journal.",
+                &self.metrics.replays,
+            ),
+            (
+                "lamina_durable_timers_fired_total",
+                "Timers handled (waits, retries, timeouts).",
+                &self.metrics.timers_fired,
+            ),
+            (
+                "lamina_durable_callbacks_total",
+                "Callback completions and heartbeats accepted.",
+                &self.metrics.callbacks,
+            ),
+            (
+                "lamina_durable_crashes_total",
+                "Durable invocations that crashed.",
+                &self.metrics.crashes,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+        let stats = self.journal.stats();
+        let _ = writeln!(
+            out,
+            "# HELP lamina_journal_commits_total Journal write transactions.\n# TYPE lamina_journal_commits_total counter\nlamina_journal_commits_total {}\n\
+             # HELP lamina_journal_requests_total Journal write requests.\n# TYPE lamina_journal_requests_total counter\nlamina_journal_requests_total {}",
+            stats.commits, stats.requests
+        );
+        let _ = writeln!(
+            out,
+            "# HELP lamina_durable_executions Running durable executions: `active` have an invocation running or owed, `waiting` hold no instance.\n# TYPE lamina_durable_executions gauge"
+        );
+        let active: Vec<String> = lock(&self.active).keys().cloned().collect();
+        for f in self.functions.values() {
+            let running = self
+                .journal
+                .list_executions(crate::journal::ListQuery {
+                    function: Some(f.name.to_string()),
+                    statuses: vec![ExecutionStatus::Running],
+                    limit: 1_000_000,
+                    ..Default::default()
+                })
+                .await
+                .map(|p| p.executions)
+                .unwrap_or_default();
+            let busy = running.iter().filter(|e| active.contains(&e.arn)).count();
+            let _ = writeln!(
+                out,
+                "lamina_durable_executions{{function=\"{}\",state=\"active\"}} {busy}\nlamina_durable_executions{{function=\"{}\",state=\"waiting\"}} {}",
+                f.name,
+                f.name,
+                running.len() - busy
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP lamina_durable_instances_live Live instances of durable functions.\n# TYPE lamina_durable_instances_live gauge"
+        );
+        for f in self.functions.values() {
+            let _ = writeln!(
+                out,
+                "lamina_durable_instances_live{{function=\"{}\"}} {}",
+                f.name,
+                f.metrics.instances_live.load(Ordering::Relaxed)
+            );
+        }
+    }
+}
