@@ -1,0 +1,177 @@
+//! Child contexts (a group of operations journaled as one result) and
+//! `wait_for_callback`, which is built on one.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::durable::callback::CALLBACK_TIMEOUT;
+use crate::durable::step::{decode, recorded_error};
+use crate::durable::{
+    CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig,
+    StepContext,
+};
+use crate::durable_bindings::lamina::durable::types::{OperationStatus, OperationType};
+
+/// Sub-type of child contexts run by [`DurableContext::run_in_child_context`].
+pub(crate) const SUB_TYPE_CHILD: &str = "RunInChildContext";
+
+/// Sub-type of the context of [`DurableContext::wait_for_callback`].
+pub(crate) const SUB_TYPE_WAIT_FOR_CALLBACK: &str = "WaitForCallback";
+
+/// Settings of [`DurableContext::wait_for_callback`].
+#[derive(Debug, Clone, Default)]
+pub struct WaitForCallbackConfig {
+    /// The callback times out if not completed within this (`None`: never).
+    pub timeout: Option<Duration>,
+    /// The callback times out if no heartbeat or completion arrives within
+    /// this (`None`: no heartbeat needed).
+    pub heartbeat_timeout: Option<Duration>,
+    /// Retry strategy of the step that runs the submitter.
+    pub retry_strategy: RetryStrategy,
+}
+
+impl DurableContext {
+    /// Runs `body` as a child context: its operations get ids below this
+    /// operation's (`"{id}-1"`, …) and its result is journaled as one, so
+    /// once it succeeded or failed, replays return that without running
+    /// `body` again.
+    ///
+    /// An error `body` returns fails the context (journaled) and comes back
+    /// as [`DurableError::ChildContextFailed`]; suspension passes through.
+    pub fn run_in_child_context<T, F>(&self, name: Option<&str>, body: F) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(&DurableContext) -> Result<T, DurableError>,
+    {
+        let json = self.run_child(
+            name,
+            SUB_TYPE_CHILD,
+            |child| {
+                let value = body(child)?;
+                serde_json::to_string(&value).map_err(DurableError::from)
+            },
+            DurableError::ChildContextFailed,
+        )?;
+        decode(Some(&json))
+    }
+
+    /// Creates a callback, runs `submitter` with its id in a step (to hand
+    /// the id to the system that will complete it), then waits for the
+    /// callback's result and parses it from JSON.
+    ///
+    /// All three run in a child context of sub-type `WaitForCallback`
+    /// named `name`. A failed or timed-out callback, or a submitter that
+    /// failed for good, fails the context; the call then returns
+    /// [`DurableError::CallbackTimedOut`] for a timeout and
+    /// [`DurableError::CallbackFailed`] otherwise, on every replay alike.
+    pub fn wait_for_callback<T, E, F>(
+        &self,
+        name: Option<&str>,
+        submitter: F,
+        config: WaitForCallbackConfig,
+    ) -> Result<T, DurableError>
+    where
+        T: DeserializeOwned,
+        E: Into<ErrorObject>,
+        F: FnOnce(&str, &StepContext) -> Result<(), E>,
+    {
+        let WaitForCallbackConfig {
+            timeout,
+            heartbeat_timeout,
+            retry_strategy,
+        } = config;
+        let json = self.run_child(
+            name,
+            SUB_TYPE_WAIT_FOR_CALLBACK,
+            |child| {
+                let callback = child.create_callback(
+                    None,
+                    CallbackConfig {
+                        timeout,
+                        heartbeat_timeout,
+                    },
+                )?;
+                let step_config = StepConfig::new().with_retry_strategy(retry_strategy);
+                child.step_with(None, step_config, |step_ctx| {
+                    submitter(callback.callback_id(), step_ctx)
+                })?;
+                callback.result_raw()
+            },
+            callback_error,
+        )?;
+        serde_json::from_str(&json).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// Runs a child context whose result is JSON text; `failed` turns the
+    /// journaled error of a failed context into the error returned.
+    fn run_child<F>(
+        &self,
+        name: Option<&str>,
+        sub_type: &str,
+        body: F,
+        failed: fn(ErrorObject) -> DurableError,
+    ) -> Result<String, DurableError>
+    where
+        F: FnOnce(&DurableContext) -> Result<String, DurableError>,
+    {
+        let exec = self.exec();
+        exec.check()?;
+        let op = self.next_op(name, sub_type);
+        match exec.lookup(&op, OperationType::Context)? {
+            None => exec
+                .journal()
+                .context_started(&op)
+                .map_err(|err| exec.journal_failed(err))?,
+            Some(recorded) => match recorded.status {
+                OperationStatus::Succeeded => {
+                    return Ok(recorded.result.unwrap_or_else(|| "null".to_owned()));
+                }
+                OperationStatus::Failed
+                | OperationStatus::Cancelled
+                | OperationStatus::TimedOut
+                | OperationStatus::Stopped => return Err(failed(recorded_error(recorded))),
+                OperationStatus::Started | OperationStatus::Pending | OperationStatus::Ready => {}
+            },
+        }
+        let child = self.child(op.id.clone());
+        let result = body(&child);
+        if let Some(halt) = exec.halted() {
+            // Suspended, non-deterministic or the journal failed: the
+            // context has not ended, whatever `body` made of it.
+            return Err(halt);
+        }
+        match result {
+            Ok(json) => {
+                exec.journal()
+                    .context_succeeded(&op, &json)
+                    .map_err(|err| exec.journal_failed(err))?;
+                Ok(json)
+            }
+            Err(err) if err.is_control() => Err(err),
+            Err(err) => {
+                let error = err.error_object();
+                exec.journal()
+                    .context_failed(&op, &error.clone().into())
+                    .map_err(|err| exec.journal_failed(err))?;
+                Err(failed(error))
+            }
+        }
+    }
+}
+
+/// The error of a failed `wait_for_callback` context.
+fn callback_error(error: ErrorObject) -> DurableError {
+    let timed_out = matches!(
+        error.error_type(),
+        Some(CALLBACK_TIMEOUT | "Callback.Timeout" | "Callback.Heartbeat")
+    );
+    if timed_out {
+        DurableError::CallbackTimedOut(error)
+    } else {
+        DurableError::CallbackFailed(error)
+    }
+}
