@@ -3,6 +3,7 @@
 
 mod cli;
 mod concurrency;
+mod durable;
 mod faults;
 mod handler;
 mod http;

@@ -22,6 +22,8 @@ pub struct Guests {
     pub faults: PathBuf,
     pub counter: PathBuf,
     pub io_wait: PathBuf,
+    pub order_workflow: PathBuf,
+    pub durable_cases: PathBuf,
 }
 
 /// Builds the guests in `examples/` (once per test process; cargo makes a
@@ -47,8 +49,18 @@ pub fn guests() -> &'static Guests {
             faults: dir.join("faults.wasm"),
             counter: dir.join("counter.wasm"),
             io_wait: dir.join("io_wait.wasm"),
+            order_workflow: dir.join("order_workflow.wasm"),
+            durable_cases: dir.join("durable_cases.wasm"),
         };
-        for p in [&g.hello_http, &g.echo, &g.faults, &g.counter, &g.io_wait] {
+        for p in [
+            &g.hello_http,
+            &g.echo,
+            &g.faults,
+            &g.counter,
+            &g.io_wait,
+            &g.order_workflow,
+            &g.durable_cases,
+        ] {
             assert!(p.is_file(), "missing guest {}", p.display());
         }
         g

@@ -1,0 +1,558 @@
+//! Durable functions through the AWS-compatible API: the order workflow end
+//! to end (hibernating at its callback), bad input leaving the journal
+//! unchanged, and a SIGKILL crash in the middle of ~20 executions.
+
+use crate::support::*;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A config serving the order workflow and the durable fixture (as
+/// `crash-mix`) with `/data` preopened at `data`.
+fn config(data: &Path) -> String {
+    let g = guests();
+    format!(
+        r#"
+[functions.order-workflow]
+component = {order}
+dirs = {{ "/data" = {data} }}
+
+[functions.crash-mix]
+component = {cases}
+dirs = {{ "/data" = {data} }}
+timeout_ms = 20000
+"#,
+        order = toml_path(&g.order_workflow),
+        cases = toml_path(&g.durable_cases),
+        data = toml_path(data),
+    )
+}
+
+/// Starts a host on `state` (with its `lamina.toml` and `data/` inside).
+fn start(state: tempfile::TempDir, extra: &[&str]) -> Lamina {
+    let data = state.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let cfg = write_config(state.path(), &config(&data));
+    let cfg = cfg.to_str().expect("utf8").to_string();
+    let mut args = vec!["--config", cfg.as_str()];
+    args.extend_from_slice(extra);
+    Lamina::start_in(&args, state, Some(shared_cache()))
+}
+
+fn effects(host_state: &Path) -> Vec<String> {
+    std::fs::read_to_string(host_state.join("data/effects.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn count(lines: &[String], prefix: &str) -> usize {
+    lines.iter().filter(|l| l.starts_with(prefix)).count()
+}
+
+fn enc(s: &str) -> String {
+    s.replace(':', "%3A")
+}
+
+/// Starts an execution; returns (status, ARN header, body).
+async fn start_execution(
+    host: &Lamina,
+    function: &str,
+    name: Option<&str>,
+    payload: &str,
+    kind: &str,
+) -> (u16, Option<String>, Value) {
+    let mut req = client()
+        .post(host.at(&format!("/2015-03-31/functions/{function}/invocations")))
+        .header("x-amz-invocation-type", kind)
+        .body(payload.to_string());
+    if let Some(n) = name {
+        req = req.header("x-amz-durable-execution-name", n);
+    }
+    let resp = req.send().await.expect("invoke");
+    let status = resp.status().as_u16();
+    let arn = resp
+        .headers()
+        .get("x-amz-durable-execution-arn")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = resp.text().await.expect("body");
+    (
+        status,
+        arn,
+        serde_json::from_str(&body).unwrap_or(Value::Null),
+    )
+}
+
+async fn get(host: &Lamina, path: &str) -> (u16, Value) {
+    let resp = client().get(host.at(path)).send().await.expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(host: &Lamina, path: &str, body: &str) -> (u16, Value) {
+    let resp = client()
+        .post(host.at(path))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("post");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn execution(host: &Lamina, arn: &str) -> Value {
+    let (status, v) = get(
+        host,
+        &format!("/2025-12-01/durable-executions/{}", enc(arn)),
+    )
+    .await;
+    assert_eq!(status, 200, "GetDurableExecution {arn}: {v}");
+    v
+}
+
+async fn history(host: &Lamina, arn: &str) -> Vec<Value> {
+    let (status, v) = get(
+        host,
+        &format!(
+            "/2025-12-01/durable-executions/{}/history?IncludeExecutionData=true",
+            enc(arn)
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "history: {v}");
+    v["Events"].as_array().cloned().unwrap_or_default()
+}
+
+/// Polls until the execution's status is not RUNNING.
+async fn wait_done(host: &Lamina, arn: &str, limit: Duration) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let e = execution(host, arn).await;
+        if e["Status"] != "RUNNING" {
+            return e;
+        }
+        assert!(Instant::now() < deadline, "{arn} still running: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls the state until a callback operation is STARTED; returns its id.
+async fn wait_callback(host: &Lamina, arn: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, s) = get(
+            host,
+            &format!(
+                "/2025-12-01/durable-executions/{}/state?CheckpointToken=x",
+                enc(arn)
+            ),
+        )
+        .await;
+        let started = s["Operations"].as_array().and_then(|ops| {
+            ops.iter()
+                .find(|o| o["Type"] == "CALLBACK" && o["Status"] == "STARTED")
+                .cloned()
+        });
+        if let Some(op) = started {
+            return op["CallbackDetails"]["CallbackId"]
+                .as_str()
+                .expect("callback id")
+                .to_string();
+        }
+        assert!(Instant::now() < deadline, "no callback started: {s}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn cli(host: &Lamina, args: &[&str]) -> std::process::Output {
+    lamina_cmd()
+        .args(args)
+        .arg("--endpoint")
+        .arg(&host.url)
+        .output()
+        .expect("run lamina")
+}
+
+const ORDER: &str = r#"{"orderId":"o-1","items":[{"sku":"tea","qty":2,"price":4.5}]}"#;
+
+#[tokio::test]
+async fn order_workflow_hibernates_at_the_callback_and_resumes() {
+    let host = start(tempfile::tempdir().expect("tempdir"), &[]);
+    let (status, arn, _) =
+        start_execution(&host, "order-workflow", Some("order-1"), ORDER, "Event").await;
+    assert_eq!(status, 202);
+    let arn = arn.expect("ARN header");
+
+    let callback_id = wait_callback(&host, &arn).await;
+    // Suspended: no instance for it, one waiting execution, nothing running.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let live = host
+            .metric("lamina_durable_instances_live{function=\"order-workflow\"}")
+            .await;
+        let waiting = host
+            .metric("lamina_durable_executions{function=\"order-workflow\",state=\"waiting\"}")
+            .await;
+        if live == Some(0.0) && waiting == Some(1.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not hibernating: live {live:?}, waiting {waiting:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(execution(&host, &arn).await["Status"], "RUNNING");
+
+    // The same name and input is the same execution; other input is a conflict.
+    let (status, again, _) =
+        start_execution(&host, "order-workflow", Some("order-1"), ORDER, "Event").await;
+    assert_eq!(status, 202);
+    assert_eq!(again.as_deref(), Some(arn.as_str()));
+    let (status, _, err) = start_execution(
+        &host,
+        "order-workflow",
+        Some("order-1"),
+        r#"{"orderId":"other","items":[{"sku":"x","qty":1,"price":1}]}"#,
+        "Event",
+    )
+    .await;
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["__type"], "DurableExecutionAlreadyStartedException");
+
+    let out = cli(
+        &host,
+        &["callback", "succeed", &callback_id, r#"{"approved":true}"#],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let done = wait_done(&host, &arn, Duration::from_secs(30)).await;
+    assert_eq!(done["Status"], "SUCCEEDED", "{done}");
+    let result: Value =
+        serde_json::from_str(done["Result"].as_str().expect("result")).expect("json");
+    assert_eq!(result["status"], "fulfilled");
+    assert!(
+        result["trackingNumber"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("TRK-")),
+        "{result}"
+    );
+    let m = &done["Metering"];
+    assert_eq!(m["Invocations"], 2, "{m}");
+    assert!(
+        m["ActiveComputeMs"].as_f64() < m["WallTimeMs"].as_f64(),
+        "{m}"
+    );
+    assert!(m["Cost"]["Total"].as_f64().is_some_and(|c| c > 0.0), "{m}");
+
+    // Each completed step body ran exactly once across the two invocations.
+    let lines = effects(host.state.path());
+    assert_eq!(count(&lines, "validate-order o-1"), 1, "{lines:?}");
+    assert_eq!(count(&lines, "await-payment o-1"), 1, "{lines:?}");
+    assert_eq!(count(&lines, "fulfill-order o-1"), 1, "{lines:?}");
+
+    let events = history(&host, &arn).await;
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["EventType"].as_str())
+        .collect();
+    assert_eq!(types.first(), Some(&"ExecutionStarted"));
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| **t == "InvocationCompleted")
+            .count(),
+        2,
+        "{types:?}"
+    );
+    let validate = events
+        .iter()
+        .filter(|e| e["Name"] == "validate-order" && e["EventType"] == "StepStarted")
+        .count();
+    assert_eq!(validate, 1, "{types:?}");
+
+    let out = cli(&host, &["executions", "list", "order-workflow"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(&arn) && text.contains("SUCCEEDED"),
+        "{text}"
+    );
+
+    // A declined payment (callback failure) ends the order as declined.
+    let (_, arn2, _) = start_execution(
+        &host,
+        "order-workflow",
+        None,
+        r#"{"orderId":"o-2","items":[{"sku":"tea","qty":1,"price":4.5}]}"#,
+        "Event",
+    )
+    .await;
+    let arn2 = arn2.expect("ARN");
+    let id2 = wait_callback(&host, &arn2).await;
+    let out = cli(
+        &host,
+        &["callback", "fail", &id2, "--error-type", "PaymentDeclined"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done = wait_done(&host, &arn2, Duration::from_secs(30)).await;
+    let result: Value =
+        serde_json::from_str(done["Result"].as_str().expect("result")).expect("json");
+    assert_eq!(result["status"], "declined", "{done}");
+    assert_eq!(count(&effects(host.state.path()), "fulfill-order o-2"), 0);
+}
+
+#[tokio::test]
+async fn bad_input_gets_aws_errors_and_leaves_the_journal_unchanged() {
+    let host = start(
+        tempfile::tempdir().expect("tempdir"),
+        &["--max-body-bytes", "4096"],
+    );
+    let (status, arn, body) =
+        start_execution(&host, "order-workflow", Some("bad-1"), ORDER, "Event").await;
+    assert_eq!(status, 202, "{body}");
+    let arn = arn.expect("ARN");
+    let callback_id = wait_callback(&host, &arn).await;
+    let before = history(&host, &arn).await;
+    let list = "/2025-12-01/functions/order-workflow/durable-executions";
+    let (_, listed) = get(&host, list).await;
+
+    let cases: Vec<(u16, &str, (u16, Value))> = vec![
+        (
+            404,
+            "ResourceNotFoundException",
+            get(
+                &host,
+                "/2025-12-01/durable-executions/arn%3Alamina%3Adurable%3Aorder-workflow%3Anope",
+            )
+            .await,
+        ),
+        (
+            404,
+            "ResourceNotFoundException",
+            post(
+                &host,
+                "/2025-12-01/durable-execution-callbacks/no-such-callback/succeed",
+                "{}",
+            )
+            .await,
+        ),
+        (
+            400,
+            "InvalidParameterValueException",
+            post(
+                &host,
+                &format!("/2025-12-01/durable-execution-callbacks/{callback_id}/succeed"),
+                "{not json",
+            )
+            .await,
+        ),
+        (
+            400,
+            "InvalidParameterValueException",
+            post(
+                &host,
+                &format!("/2025-12-01/durable-execution-callbacks/{callback_id}/fail"),
+                "[1,2]",
+            )
+            .await,
+        ),
+        (
+            413,
+            "RequestTooLargeException",
+            post(
+                &host,
+                &format!("/2025-12-01/durable-execution-callbacks/{callback_id}/succeed"),
+                &format!("\"{}\"", "x".repeat(10_000)),
+            )
+            .await,
+        ),
+        (
+            404,
+            "ResourceNotFoundException",
+            get(&host, "/2025-12-01/functions/nope/durable-executions").await,
+        ),
+        (
+            400,
+            "InvalidParameterValueException",
+            get(&host, &format!("{list}?Statuses=SLEEPING")).await,
+        ),
+    ];
+    for (want, kind, (status, body)) in cases {
+        assert_eq!(status, want, "{body}");
+        assert_eq!(body["__type"], kind, "{body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+    for (payload, name, want, kind) in [
+        (
+            "{oops",
+            Some("bad-2"),
+            400,
+            "InvalidRequestContentException",
+        ),
+        (
+            ORDER,
+            Some("no spaces allowed"),
+            400,
+            "InvalidParameterValueException",
+        ),
+        (
+            r#"{"orderId":"o-1","items":[{"sku":"tea","qty":3,"price":4.5}]}"#,
+            Some("bad-1"),
+            409,
+            "DurableExecutionAlreadyStartedException",
+        ),
+    ] {
+        let (status, arn_header, body) =
+            start_execution(&host, "order-workflow", name, payload, "Event").await;
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (want, Some(kind)),
+            "{body}"
+        );
+        assert!(arn_header.is_none());
+    }
+    let big = format!(r#"{{"orderId":"{}","items":[]}}"#, "x".repeat(5000));
+    let (status, _, body) = start_execution(&host, "order-workflow", None, &big, "Event").await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (413, Some("RequestTooLargeException"))
+    );
+
+    // Nothing above reached the journal.
+    assert_eq!(history(&host, &arn).await, before);
+    assert_eq!(get(&host, list).await.1, listed);
+    assert_eq!(execution(&host, &arn).await["Status"], "RUNNING");
+
+    // A callback on a finished execution is refused, and changes nothing.
+    let (status, body) = post(
+        &host,
+        &format!("/2025-12-01/durable-executions/{}/stop", enc(&arn)),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let stopped = history(&host, &arn).await;
+    let (status, body) = post(
+        &host,
+        &format!("/2025-12-01/durable-execution-callbacks/{callback_id}/succeed"),
+        r#"{"approved":true}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterValueException")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &host,
+        &format!("/2025-12-01/durable-executions/{}/stop", enc(&arn)),
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterValueException")),
+        "{body}"
+    );
+    assert_eq!(history(&host, &arn).await, stopped);
+    assert_eq!(execution(&host, &arn).await["Status"], "STOPPED");
+}
+
+#[tokio::test]
+async fn sigkill_mid_flight_loses_no_completed_step() {
+    let host = start(tempfile::tempdir().expect("tempdir"), &[]);
+    // n % 4 picks the wait before the slow step (none, 1 s, 2 s, 4 s);
+    // n % 3 picks the slow step's semantics (at-most-once, at-least-once, none).
+    let mut arns = Vec::new();
+    for n in 0..20u32 {
+        let wait = [0, 1, 2, 4][(n % 4) as usize];
+        let slow = ["amo", "alo", "none"][(n % 3) as usize];
+        let input = json!({ "n": n, "wait": wait, "slow": slow, "slow_ms": 3000 }).to_string();
+        let (status, arn, body) = start_execution(
+            &host,
+            "crash-mix",
+            Some(&format!("mix-{n}")),
+            &input,
+            "Event",
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        arns.push((n, slow, arn.expect("ARN")));
+    }
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let state = host.stop(); // SIGKILL
+    let before = effects(state.path());
+    let host = start(state, &[]);
+
+    let mut interrupted_amo = 0;
+    let mut unfinished = 0;
+    let mut results = HashMap::new();
+    for (n, slow, arn) in &arns {
+        let done = wait_done(&host, arn, Duration::from_secs(60)).await;
+        assert_eq!(done["Status"], "SUCCEEDED", "execution {n}: {done}");
+        let result: Value =
+            serde_json::from_str(done["Result"].as_str().expect("result")).expect("json");
+        results.insert(*n, (slow.to_string(), result));
+        if count(&before, &format!("{n} c")) == 0 {
+            unfinished += 1;
+        }
+    }
+    let after = effects(host.state.path());
+    for (n, (slow, result)) in &results {
+        assert_eq!(
+            count(&after, &format!("{n} a")),
+            1,
+            "step a of {n} re-ran: {after:?}"
+        );
+        assert_eq!(
+            count(&after, &format!("{n} c")),
+            1,
+            "step c of {n}: {after:?}"
+        );
+        let slow_before = count(&before, &format!("{n} slow"));
+        let slow_after = count(&after, &format!("{n} slow"));
+        let slow_done_before = count(&before, &format!("{n} c")) == 1;
+        match slow.as_str() {
+            "amo" => {
+                // At most once: never re-run; interrupted iff the kill hit it.
+                assert_eq!(
+                    slow_after, 1,
+                    "at-most-once step of {n} ran {slow_after} times"
+                );
+                let hit = slow_before == 1 && !slow_done_before;
+                assert_eq!(result["interrupted"], hit, "execution {n}: {result}");
+                if hit {
+                    interrupted_amo += 1;
+                }
+            }
+            "alo" => {
+                assert!(slow_after >= 1, "{n}");
+                assert_eq!(result["interrupted"], false);
+            }
+            _ => assert_eq!(slow_after, 0),
+        }
+    }
+    assert!(
+        interrupted_amo > 0,
+        "the kill interrupted no at-most-once step: {before:?}"
+    );
+    assert!(
+        unfinished >= 10,
+        "only {unfinished} executions were in flight at the kill"
+    );
+}
