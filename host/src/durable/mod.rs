@@ -751,6 +751,38 @@ impl Durable {
         }
     }
 
+    /// Runs one invocation of the execution now and records it, as the
+    /// scheduler would; for benchmarks and tools (the cost of one replay).
+    /// Refused while an invocation of it is running or owed.
+    pub async fn invoke_now(self: &Arc<Self>, arn: &str) -> Result<(), DurableError> {
+        {
+            let mut active = lock(&self.active);
+            if active.contains_key(arn) {
+                return Err(DurableError::Invalid(format!(
+                    "execution {arn} has an invocation running"
+                )));
+            }
+            active.insert(arn.to_string(), false);
+        }
+        let invoked = match self.invoke_once(arn).await {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                lock(&self.active).remove(arn);
+                return Err(DurableError::Invalid(format!(
+                    "execution {arn} has nothing to run"
+                )));
+            }
+            Err(e) => {
+                lock(&self.active).remove(arn);
+                return Err(e.into());
+            }
+        };
+        if self.finish(arn, invoked).await != Next::Done {
+            tokio::spawn(self.clone().run_loop(arn.to_string()));
+        }
+        Ok(())
+    }
+
     /// Completes (or heartbeats) the callback `callback_id`.
     pub async fn complete_callback(
         self: &Arc<Self>,
