@@ -26,3 +26,8 @@ CARGO_TARGET_DIR="${LAMINA_TARGET_DIR:-$REPO/target}/guests" \
 
 step "tests"
 cargo test --workspace --locked
+
+step "durable conformance"
+# The cases in ../shared/conformance through the AWS API with boto3 (the
+# debug host binary was built by the tests above).
+bash scripts/conformance.sh
