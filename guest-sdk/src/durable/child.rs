@@ -20,6 +20,12 @@ pub(crate) const SUB_TYPE_CHILD: &str = "RunInChildContext";
 /// Sub-type of the context of [`DurableContext::wait_for_callback`].
 pub(crate) const SUB_TYPE_WAIT_FOR_CALLBACK: &str = "WaitForCallback";
 
+/// The largest child-context result journaled as is (the host's payload
+/// limit). A larger one is journaled empty and rebuilt on replay by running
+/// the context's body again over its journaled children (AWS
+/// "ReplayChildren").
+pub const MAX_RESULT_BYTES: usize = 256 * 1024;
+
 /// Settings of [`DurableContext::wait_for_callback`].
 #[derive(Debug, Clone, Default)]
 pub struct WaitForCallbackConfig {
@@ -40,6 +46,8 @@ impl DurableContext {
     ///
     /// An error `body` returns fails the context (journaled) and comes back
     /// as [`DurableError::ChildContextFailed`]; suspension passes through.
+    /// A result over [`MAX_RESULT_BYTES`] of JSON is not journaled: replays
+    /// run `body` again, its operations returning their journaled results.
     pub fn run_in_child_context<T, F>(&self, name: Option<&str>, body: F) -> Result<T, DurableError>
     where
         T: Serialize + DeserializeOwned,
@@ -55,6 +63,21 @@ impl DurableContext {
             DurableError::ChildContextFailed,
         )?;
         decode(Some(&json))
+    }
+
+    /// Like [`DurableContext::run_in_child_context`], but `body`'s result
+    /// is journaled verbatim rather than as JSON (a custom serialization),
+    /// and returned as journaled on replay. An empty result counts as too
+    /// large: replays rebuild it by running `body` again.
+    pub fn run_in_child_context_raw<F>(
+        &self,
+        name: Option<&str>,
+        body: F,
+    ) -> Result<String, DurableError>
+    where
+        F: FnOnce(&DurableContext) -> Result<String, DurableError>,
+    {
+        self.run_child(name, SUB_TYPE_CHILD, body, DurableError::ChildContextFailed)
     }
 
     /// Creates a callback, runs `submitter` with its id in a step (to hand
@@ -121,15 +144,18 @@ impl DurableContext {
         let exec = self.exec();
         exec.check()?;
         let op = self.next_op(name, sub_type);
+        let mut replay_children = false;
         match exec.lookup(&op, OperationType::Context)? {
             None => exec
                 .journal()
                 .context_started(&op)
                 .map_err(|err| exec.journal_failed(err))?,
             Some(recorded) => match recorded.status {
-                OperationStatus::Succeeded => {
-                    return Ok(recorded.result.unwrap_or_else(|| "null".to_owned()));
-                }
+                OperationStatus::Succeeded => match recorded.result {
+                    Some(result) if result.is_empty() => replay_children = true,
+                    Some(result) => return Ok(result),
+                    None => return Ok("null".to_owned()),
+                },
                 OperationStatus::Failed
                 | OperationStatus::Cancelled
                 | OperationStatus::TimedOut
@@ -145,13 +171,23 @@ impl DurableContext {
             return Err(halt);
         }
         match result {
-            Ok(json) => {
+            // Rebuilt from the replayed children: nothing to journal.
+            Ok(text) if replay_children => Ok(text),
+            Ok(text) => {
+                // Too large to journal: record an empty result, and replays
+                // rebuild it by running `body` over the journaled children.
+                let stored = if text.len() > MAX_RESULT_BYTES {
+                    ""
+                } else {
+                    text.as_str()
+                };
                 exec.journal()
-                    .context_succeeded(&op, &json)
+                    .context_succeeded(&op, stored)
                     .map_err(|err| exec.journal_failed(err))?;
-                Ok(json)
+                Ok(text)
             }
             Err(err) if err.is_control() => Err(err),
+            Err(err) if replay_children => Err(failed(err.error_object())),
             Err(err) => {
                 let error = err.error_object();
                 exec.journal()
@@ -167,7 +203,7 @@ impl DurableContext {
 fn callback_error(error: ErrorObject) -> DurableError {
     let timed_out = matches!(
         error.error_type(),
-        Some(CALLBACK_TIMEOUT | "Callback.Timeout" | "Callback.Heartbeat")
+        Some(CALLBACK_TIMEOUT | "CallbackTimeout" | "Callback.Timeout" | "Callback.Heartbeat")
     );
     if timed_out {
         DurableError::CallbackTimedOut(error)

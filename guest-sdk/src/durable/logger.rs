@@ -35,6 +35,12 @@ impl Logger {
         }
     }
 
+    /// This logger, but logging while replaying too (to see replays).
+    pub fn including_replays(mut self) -> Self {
+        self.replay_aware = false;
+        self
+    }
+
     /// Logs at level `debug`.
     pub fn debug(&self, message: impl AsRef<str>) {
         self.log(LogLevel::Debug, message.as_ref());

@@ -119,7 +119,7 @@ mod wait;
 mod tests;
 
 pub use callback::{CALLBACK_TIMEOUT, Callback, CallbackConfig};
-pub use child::WaitForCallbackConfig;
+pub use child::{MAX_RESULT_BYTES, WaitForCallbackConfig};
 pub use context::DurableContext;
 pub use error::{DurableError, ErrorObject};
 #[doc(hidden)]

@@ -587,3 +587,38 @@ fn retry_delays_follow_the_backoff() {
     assert_eq!(only_transient.decide(&err, 1), RetryDecision::NoRetry);
     assert!(only_transient.is_retryable(&ErrorObject::new("Transient", "")));
 }
+
+#[test]
+fn a_large_child_result_is_rebuilt_from_its_children_on_replay() {
+    let journal = FakeJournal::with_input("");
+    let bodies = Rc::new(RefCell::new(0));
+    let steps = Rc::new(RefCell::new(0));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let large: String = ctx.run_in_child_context(Some("big"), |child| {
+            *bodies.borrow_mut() += 1;
+            let small: String = child.step(|_| {
+                *steps.borrow_mut() += 1;
+                Ok::<_, String>("x".to_owned())
+            })?;
+            Ok(small.repeat(MAX_RESULT_BYTES + 1))
+        })?;
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(large.len())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    let expected = format!("succeeded {}", MAX_RESULT_BYTES + 1);
+    assert_eq!(invoke(&journal, handler), expected);
+    assert_eq!((*bodies.borrow(), *steps.borrow()), (2, 1));
+    assert!(journal.events().contains(&"ContextSucceeded 1 ".to_owned()));
+}
+
+#[test]
+fn a_raw_child_result_is_journaled_verbatim() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        ctx.run_in_child_context_raw(None, |_| Ok("HELLO".to_owned()))
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded \"HELLO\"");
+    assert_eq!(journal.events()[1], "ContextSucceeded 1 HELLO");
+}
