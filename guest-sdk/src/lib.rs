@@ -11,17 +11,16 @@
 //! * [`async_handler!`] and [`async_raw_handler!`] for `async fn` handlers
 //!   (world `lamina:function/async-function`), which a managed host can run
 //!   many at a time inside one instance while they await I/O such as
-//!   [`sleep`].
-//!
+//!   [`sleep`];
 //! * [`durable_handler!`] for durable functions (world
 //!   `lamina:durable/durable-function`): handlers that journal their steps,
 //!   wait, and take callbacks, replayed by the host across invocations; see
 //!   the [`durable`] module.
 //!
-//! Each of the first four takes an optional `init = setup` argument: a one-time hook
-//! (`fn() -> Result<(), R>` with `R: Display`) that a managed host runs once
-//! per long-lived instance before its first invocation, for expensive
-//! preparation. `handler!(handle, init = setup)` exports world
+//! Each of the first four takes an optional `init = setup` argument: a
+//! one-time hook (`fn() -> Result<(), R>` with `R: Display`) that a managed
+//! host runs once per long-lived instance before its first invocation, for
+//! expensive preparation. `handler!(handle, init = setup)` exports world
 //! `lamina:function/managed-function` instead of `lamina:function/function`.
 //!
 //! The macro decides which world the component exports:
@@ -31,7 +30,8 @@
 //!   `lamina:function/managed-function`;
 //! * `async_handler!(f)`, `async_raw_handler!(f)`, with or without
 //!   `init = g`: `lamina:function/async-function` (without `init` the
-//!   exported `lifecycle#init` does nothing and succeeds).
+//!   exported `lifecycle#init` does nothing and succeeds);
+//! * `durable_handler!(f)`: `lamina:durable/durable-function`.
 //!
 //! # Example
 //!
