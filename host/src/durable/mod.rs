@@ -139,7 +139,8 @@ pub struct DurableMetrics {
 
 /// What one invocation produced.
 struct Invoked {
-    outcome: Result<wit::Outcome, InvokeError>,
+    /// The handler's outcome, or the crash and its Lambda error type.
+    outcome: Result<wit::Outcome, (InvokeError, &'static str)>,
     start_ms: u64,
     end_ms: u64,
     run: Duration,
@@ -385,10 +386,13 @@ impl Durable {
                 Err(e) => {
                     tracing::error!(execution = %arn, "cannot invoke: {e}");
                     Invoked {
-                        outcome: Err(InvokeError::Instantiate {
-                            function: String::new(),
-                            message: e.to_string(),
-                        }),
+                        outcome: Err((
+                            InvokeError::Instantiate {
+                                function: String::new(),
+                                message: e.to_string(),
+                            },
+                            "Runtime.InstantiateError",
+                        )),
                         start_ms: now_ms(),
                         end_ms: now_ms(),
                         run: Duration::ZERO,
@@ -459,7 +463,25 @@ impl Durable {
                 store.data().flush_logs();
                 match result {
                     Err(_elapsed) => Err(timeout_error(&f)),
-                    Ok(Err(e)) => Err(classify(&f, &store, e, false)),
+                    Ok(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                        // The guest called `exit`: Lambda's Runtime.ExitError.
+                        Some(exit) => {
+                            return Ok(Some(Invoked {
+                                outcome: Err((
+                                    InvokeError::Trap {
+                                        function: f.name.to_string(),
+                                        message: format!("the guest exited with status {}", exit.0),
+                                    },
+                                    "Runtime.ExitError",
+                                )),
+                                start_ms,
+                                end_ms: now_ms(),
+                                run: started.elapsed(),
+                                request_id,
+                            }));
+                        }
+                        None => Err(classify(&f, &store, e, false)),
+                    },
                     Ok(Ok(out)) => Ok(out),
                 }
             }
@@ -470,7 +492,10 @@ impl Durable {
             f.metrics.error(e.reason());
         }
         Ok(Some(Invoked {
-            outcome,
+            outcome: outcome.map_err(|e| {
+                let t = error_type_of(&e);
+                (e, t)
+            }),
             start_ms,
             end_ms: now_ms(),
             run,
@@ -518,10 +543,10 @@ impl Durable {
                 lock(&self.crashes).remove(arn);
                 b.execution.invocation_in_progress = Some(again);
             }
-            Err(e) => {
+            Err((e, error_type)) => {
                 self.metrics.crashes.fetch_add(1, Ordering::Relaxed);
                 let error = ErrorObject {
-                    error_type: Some(error_type_of(&e).to_string()),
+                    error_type: Some(error_type.to_string()),
                     error_message: Some(e.to_string()),
                     ..ErrorObject::default()
                 };
@@ -706,8 +731,13 @@ impl Durable {
                         cb.heartbeat_timeout_s.unwrap_or_default()
                     )
                 };
+                let error_type = if t.kind == TimerKind::CallbackTimeout {
+                    "Callback.Timeout"
+                } else {
+                    "Callback.Heartbeat"
+                };
                 let error = ErrorObject {
-                    error_type: Some("CallbackTimeout".into()),
+                    error_type: Some(error_type.into()),
                     error_message: Some(message),
                     ..ErrorObject::default()
                 };
