@@ -247,6 +247,35 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The interesting part of an event's details, for the history table.
+fn detail(e: &serde_json::Value) -> String {
+    let kind = e["EventType"].as_str().unwrap_or("");
+    let d = &e[format!("{kind}Details")];
+    let text = if let Some(id) = d["CallbackId"].as_str() {
+        format!("callback id {id}")
+    } else if let Some(p) = d["Result"]["Payload"].as_str() {
+        format!("result {p}")
+    } else if let Some(p) = d["Input"]["Payload"].as_str() {
+        format!("input {p}")
+    } else if d["Error"]["Payload"].is_object() {
+        let err = &d["Error"]["Payload"];
+        format!(
+            "error {}: {}",
+            err["ErrorType"].as_str().unwrap_or("?"),
+            err["ErrorMessage"].as_str().unwrap_or("")
+        )
+    } else if let Some(s) = d["Duration"].as_u64() {
+        format!("{s} s")
+    } else {
+        String::new()
+    };
+    if text.chars().count() > 80 {
+        text.chars().take(77).collect::<String>() + "..."
+    } else {
+        text
+    }
+}
+
 /// Runs `lamina callback`.
 pub async fn callback(args: CallbackArgs) -> Result<(), CliError> {
     let (id, action, body) = match args.command {
