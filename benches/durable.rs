@@ -60,7 +60,12 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
     let f = registry.get(FUNCTION).cloned().expect("function");
     let journal = RedbJournal::open_in(dir.path()).expect("journal");
     let durable = rt
-        .block_on(Durable::start(engine, Arc::new(journal), [f.clone()]))
+        .block_on(Durable::start(
+            engine,
+            Arc::new(journal),
+            [f.clone()],
+            Default::default(),
+        ))
         .expect("durable runtime");
     Setup {
         durable,

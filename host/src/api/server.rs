@@ -3,7 +3,7 @@
 use super::lambda;
 use super::response::{self, Response, add_request_id, add_timing, text};
 use crate::config::{FunctionKind, HostConfig, Mode};
-use crate::durable::Durable;
+use crate::durable::{Durable, InvokeTarget};
 use crate::engine::{EngineError, LaminaEngine};
 use crate::error::{InvokeError, LoadError};
 use crate::journal::RedbJournal;
@@ -87,7 +87,21 @@ impl Host {
         let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
             .await
             .map_err(|e| crate::journal::JournalError::Storage(e.to_string()))??;
-        let durable = Durable::start(self.engine.clone(), Arc::new(journal), functions).await?;
+        let targets = self
+            .registry
+            .iter()
+            .filter(|f| f.kind != FunctionKind::Durable)
+            .map(|f| {
+                let t = match (f.kind, self.pools.get(&*f.name)) {
+                    (FunctionKind::Handler, Some(pool)) => InvokeTarget::Managed(pool.clone()),
+                    (FunctionKind::Handler, None) => InvokeTarget::Standard(f.clone()),
+                    _ => InvokeTarget::Other(f.clone()),
+                };
+                (f.name.to_string(), t)
+            })
+            .collect();
+        let durable =
+            Durable::start(self.engine.clone(), Arc::new(journal), functions, targets).await?;
         self.durable = Some(durable);
         Ok(())
     }

@@ -218,17 +218,18 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
                 return Ok(());
             }
             let mut out = format!(
-                "{:>4} {:<22} {:<10} {:<18} {}\n",
-                "ID", "EVENT", "OP", "SUBTYPE", "NAME"
+                "{:>4} {:<22} {:<8} {:<18} {:<16} {}\n",
+                "ID", "EVENT", "OP", "SUBTYPE", "NAME", "DETAIL"
             );
             for e in v["Events"].as_array().into_iter().flatten() {
                 out.push_str(&format!(
-                    "{:>4} {:<22} {:<10} {:<18} {}\n",
+                    "{:>4} {:<22} {:<8} {:<18} {:<16} {}\n",
                     e["EventId"],
                     e["EventType"].as_str().unwrap_or("?"),
                     e["Id"].as_str().unwrap_or("-"),
                     e["SubType"].as_str().unwrap_or("-"),
-                    e["Name"].as_str().unwrap_or("")
+                    e["Name"].as_str().unwrap_or(""),
+                    detail(e)
                 ));
             }
             print(&out);

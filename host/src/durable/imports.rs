@@ -5,9 +5,9 @@ use super::Durable;
 use super::shapes::{event_error, event_result};
 use super::wit::{self, lamina::durable::journal};
 use crate::journal::{
-    Batch, CallbackDetails, CallbackRegistration, ErrorObject, EventType, JournalError, NewEvent,
-    Operation, OperationStatus, OperationType, StepDetails, TimerKind, TimerRef, TimerSpec,
-    WaitDetails, now_ms,
+    Batch, CallbackDetails, CallbackRegistration, ChainedInvokeDetails, ErrorObject, EventType,
+    JournalError, NewEvent, Operation, OperationStatus, OperationType, StepDetails, TimerKind,
+    TimerRef, TimerSpec, WaitDetails, now_ms,
 };
 use crate::state::HostState;
 use serde_json::json;
@@ -456,12 +456,50 @@ impl journal::Host for HostState {
         &mut self,
         op: wit::OpRef,
         function: String,
-        _payload: String,
+        payload: String,
+        tenant_id: Option<String>,
     ) -> Answer<()> {
-        invalid(format!(
-            "chained invoke of `{function}` (operation {}) is not supported by this host yet",
-            op.id
-        ))
+        let d = self.durable_mut()?;
+        let mut o = match d.operation(&op, OperationType::ChainedInvoke) {
+            Ok(o) => o,
+            Err(m) => return invalid(m),
+        };
+        if d.ops.contains_key(&op.id) {
+            return invalid(format!("chained invoke {} was already started", op.id));
+        }
+        if let Err(m) = check_payload("the invoke payload", &payload) {
+            return invalid(m);
+        }
+        if serde_json::from_str::<serde::de::IgnoredAny>(&payload).is_err() {
+            return invalid("the invoke payload must be JSON text");
+        }
+        let target = crate::api::lambda::function_name(&function);
+        let child_arn = d.runtime.chained_execution_arn(&target);
+        o.chained_invoke = Some(ChainedInvokeDetails {
+            function_name: target.clone(),
+            input: Some(payload.clone()),
+            execution_arn: Some(child_arn.clone()),
+        });
+        let mut details = json!({
+            "FunctionName": target,
+            "Input": { "Payload": payload },
+            "ExecutedVersion": "$LATEST",
+            "DurableExecutionArn": child_arn,
+        });
+        if let Some(t) = &tenant_id {
+            details["TenantId"] = json!(t);
+        }
+        let mut b = started_batch();
+        b.events.push(
+            NewEvent::for_operation(EventType::ChainedInvokeStarted, &o).with_details(details),
+        );
+        let (arn, op_id) = (d.arn.clone(), o.id.clone());
+        let chained = o.chained_invoke.clone().unwrap_or_default();
+        if let Err(e) = d.commit(o, b).await {
+            return Ok(Err(e));
+        }
+        d.runtime.spawn_chained(arn, op_id, chained);
+        Ok(Ok(()))
     }
 
     async fn log(&mut self, level: wit::LogLevel, message: String) -> wasmtime::Result<()> {
