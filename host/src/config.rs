@@ -144,7 +144,13 @@ pub struct FunctionConfig {
     pub dirs: BTreeMap<String, PathBuf>,
     /// Standard (default) or managed.
     pub mode: Mode,
+    /// Durable functions: how long an execution may run in all, in seconds
+    /// (from 1 to 366 days; default 366 days).
+    pub execution_timeout_s: u64,
 }
+
+/// The default and largest durable execution timeout: 366 days, in seconds.
+pub const MAX_EXECUTION_TIMEOUT_S: u64 = 366 * 24 * 3600;
 
 impl FunctionConfig {
     /// A function with default settings for `component`.
@@ -158,6 +164,7 @@ impl FunctionConfig {
             env: BTreeMap::new(),
             dirs: BTreeMap::new(),
             mode: Mode::Standard,
+            execution_timeout_s: MAX_EXECUTION_TIMEOUT_S,
         }
     }
 }
@@ -230,6 +237,7 @@ struct FunctionSection {
     #[serde(default)]
     dirs: BTreeMap<String, PathBuf>,
     mode: Option<ModeName>,
+    execution_timeout_s: Option<u64>,
     min_environments: Option<u32>,
     max_environments: Option<u32>,
     max_concurrency: Option<u32>,
@@ -367,6 +375,7 @@ impl HostConfig {
             cfg.kind = f.kind;
             cfg.memory_mb = f.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
             cfg.timeout_ms = f.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+            cfg.execution_timeout_s = f.execution_timeout_s.unwrap_or(MAX_EXECUTION_TIMEOUT_S);
             cfg.env = f.env;
             cfg.dirs = f
                 .dirs
@@ -429,6 +438,15 @@ impl HostConfig {
             }
             if f.timeout_ms == 0 {
                 return Err(invalid(&key("timeout_ms"), "must be at least 1"));
+            }
+            if f.execution_timeout_s == 0 || f.execution_timeout_s > MAX_EXECUTION_TIMEOUT_S {
+                return Err(invalid(
+                    &key("execution_timeout_s"),
+                    &format!(
+                        "{} is out of range: must be between 1 and {MAX_EXECUTION_TIMEOUT_S} (366 days)",
+                        f.execution_timeout_s
+                    ),
+                ));
             }
             for (guest, host) in &f.dirs {
                 if !host.is_dir() {

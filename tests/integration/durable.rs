@@ -556,3 +556,55 @@ async fn sigkill_mid_flight_loses_no_completed_step() {
         "only {unfinished} executions were in flight at the kill"
     );
 }
+
+#[tokio::test]
+async fn replay_that_disagrees_with_the_journal_fails_as_non_deterministic() {
+    let cases = toml_path(&guests().durable_cases);
+    let config = |second: &str| {
+        format!(
+            "[functions.nondet]\ncomponent = {cases}\nenv = {{ NONDET_SECOND = \"{second}\" }}\n"
+        )
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(state.path(), &config("second"));
+    let cfg = cfg.to_str().expect("utf8").to_string();
+    let host = Lamina::start_in(&["--config", &cfg], state, Some(shared_cache()));
+    let (status, arn, body) =
+        start_execution(&host, "nondet", None, r#"{"wait": 2}"#, "Event").await;
+    assert_eq!(status, 202, "{body}");
+    let arn = arn.expect("ARN");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !history(&host, &arn)
+        .await
+        .iter()
+        .any(|e| e["EventType"] == "WaitStarted")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the execution never reached its wait"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Restart inside the wait with the second step renamed: when the
+    // journaled timer fires, the replay meets the journaled step "second"
+    // where the code now has "other".
+    let state = host.stop();
+    write_config(state.path(), &config("other"));
+    let host = Lamina::start_in(&["--config", &cfg], state, Some(shared_cache()));
+    let done = wait_done(&host, &arn, Duration::from_secs(30)).await;
+    assert_eq!(done["Status"], "FAILED", "{done}");
+    assert_eq!(
+        done["Error"]["ErrorType"], "NonDeterministicExecution",
+        "{done}"
+    );
+    let message = done["Error"]["ErrorMessage"].as_str().unwrap_or_default();
+    for part in ["operation 2", "\"second\"", "\"other\""] {
+        assert!(message.contains(part), "{part} missing from: {message}");
+    }
+    let events = history(&host, &arn).await;
+    let steps = events
+        .iter()
+        .filter(|e| e["EventType"] == "StepStarted")
+        .count();
+    assert_eq!(steps, 2, "no step ran during the failed replay: {events:?}");
+}

@@ -301,7 +301,7 @@ impl Durable {
         input: String,
     ) -> Result<Started, DurableError> {
         let now = now_ms();
-        let timeout_s = MAX_DURATION_S;
+        let timeout_s = f.config.execution_timeout_s.clamp(1, MAX_DURATION_S);
         let name = name.unwrap_or_else(|| arn.rsplit(':').next().unwrap_or(&arn).to_string());
         let new = NewExecution {
             arn: arn.clone(),
@@ -968,7 +968,33 @@ impl Durable {
         };
         self.journal.apply(arn, b).await?;
         self.notify_end(arn);
+        drop(_g);
+        self.stop_children(arn).await;
         Ok(now)
+    }
+
+    /// Stops the child executions of chained invokes that had not ended
+    /// when their parent was stopped.
+    async fn stop_children(&self, arn: &str) {
+        let Ok(state) = self.journal.load_state(arn).await else {
+            return;
+        };
+        for op in state.operations {
+            let child = op.chained_invoke.and_then(|c| c.execution_arn);
+            if op.status == OperationStatus::Started
+                && let Some(child) = child
+                && matches!(self.journal.get_execution(&child).await, Ok(Some(e)) if !e.status.is_terminal())
+            {
+                let error = ErrorObject {
+                    error_type: Some("ParentStopped".into()),
+                    error_message: Some(format!("its parent {arn} was stopped")),
+                    ..ErrorObject::default()
+                };
+                if let Err(e) = Box::pin(self.stop(&child, Some(error))).await {
+                    tracing::warn!(execution = %child, "stopping a child execution: {e}");
+                }
+            }
+        }
     }
 }
 
