@@ -39,14 +39,12 @@ fn invalid(message: impl Into<String>) -> Response {
     )
 }
 
-fn durable_of(host: &Host) -> Result<&Arc<Durable>, Response> {
-    host.durable.as_ref().ok_or_else(|| {
-        aws_error(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFoundException",
-            "this host serves no durable functions",
-        )
-    })
+fn no_durable() -> Response {
+    aws_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFoundException",
+        "this host serves no durable functions",
+    )
 }
 
 /// Checks a durable execution name: 1 to 64 of `[A-Za-z0-9_-]`.
@@ -73,9 +71,8 @@ pub async fn invoke(
     name: Option<String>,
     payload: Bytes,
 ) -> Response {
-    let durable = match durable_of(host) {
-        Ok(d) => d,
-        Err(r) => return r,
+    let Some(durable) = &host.durable else {
+        return no_durable();
     };
     if let Some(n) = &name
         && let Err(m) = check_execution_name(n)
@@ -124,9 +121,8 @@ pub async fn invoke(
 
 /// Handles a request under `/2025-12-01/`; `rest` is the path after it.
 pub async fn handle(host: Arc<Host>, req: hyper::Request<Incoming>, rest: &str) -> Response {
-    let durable = match durable_of(&host) {
-        Ok(d) => d.clone(),
-        Err(r) => return r,
+    let Some(durable) = host.durable.clone() else {
+        return no_durable();
     };
     let query = parse_query(req.uri().query().unwrap_or(""));
     let parts: Vec<String> = rest.split('/').map(percent_decode).collect();
@@ -409,7 +405,7 @@ fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
 /// (`2026-11-27T10:00:00Z`, optional fraction, `Z` or `+00:00`).
 pub fn parse_timestamp_ms(v: &str) -> Option<u64> {
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0).then(|| (secs * 1000.0) as u64);
+        return (secs >= 0.0).then_some((secs * 1000.0) as u64);
     }
     let v = v
         .strip_suffix('Z')

@@ -615,7 +615,7 @@ impl Durable {
         let bookkeeping = Batch {
             events: vec![b.events[0].clone()],
             execution: crate::journal::ExecutionUpdate {
-                metering: b.execution.metering.clone(),
+                metering: b.execution.metering,
                 invocation_in_progress: Some(false),
                 ..Default::default()
             },
