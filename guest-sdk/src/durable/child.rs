@@ -12,7 +12,7 @@ use crate::durable::{
     CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig,
     StepContext,
 };
-use crate::durable_bindings::lamina::durable::types::{OperationStatus, OperationType};
+use crate::durable_bindings::lamina::durable::types::{OpRef, OperationStatus, OperationType};
 
 /// Sub-type of child contexts run by [`DurableContext::run_in_child_context`].
 pub(crate) const SUB_TYPE_CHILD: &str = "RunInChildContext";
@@ -141,9 +141,23 @@ impl DurableContext {
     where
         F: FnOnce(&DurableContext) -> Result<String, DurableError>,
     {
-        let exec = self.exec();
-        exec.check()?;
+        self.exec().check()?;
         let op = self.next_op(name, sub_type);
+        self.run_context_op(op, body, failed)
+    }
+
+    /// Runs the child context operation `op` (of this context): returns its
+    /// journaled result, or runs `body` in it and journals how it ended.
+    pub(crate) fn run_context_op<F>(
+        &self,
+        op: OpRef,
+        body: F,
+        failed: fn(ErrorObject) -> DurableError,
+    ) -> Result<String, DurableError>
+    where
+        F: FnOnce(&DurableContext) -> Result<String, DurableError>,
+    {
+        let exec = self.exec();
         let mut replay_children = false;
         match exec.lookup(&op, OperationType::Context)? {
             None => exec

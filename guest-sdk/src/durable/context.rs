@@ -19,7 +19,12 @@ use crate::durable_bindings::lamina::durable::types::OpRef;
 /// execution as `NonDeterministicExecution`.
 pub struct DurableContext {
     exec: Rc<Execution>,
+    /// The context operation this context's operations belong to.
     parent_id: Option<String>,
+    /// What this context's operation ids start with: the parent id, except
+    /// in a virtual context (a flat branch of a parallel or map), which
+    /// has ids of its own but reports its operations to the batch.
+    id_prefix: Option<String>,
     counter: Cell<u32>,
 }
 
@@ -29,6 +34,7 @@ impl DurableContext {
         Self {
             exec,
             parent_id: None,
+            id_prefix: None,
             counter: Cell::new(0),
         }
     }
@@ -37,7 +43,20 @@ impl DurableContext {
     pub(crate) fn child(&self, parent_id: String) -> Self {
         Self {
             exec: Rc::clone(&self.exec),
-            parent_id: Some(parent_id),
+            parent_id: Some(parent_id.clone()),
+            id_prefix: Some(parent_id),
+            counter: Cell::new(0),
+        }
+    }
+
+    /// A virtual child context: its operations get ids below `id_prefix`
+    /// (an operation that is never journaled) but belong to this
+    /// context's parent.
+    pub(crate) fn virtual_child(&self, id_prefix: String) -> Self {
+        Self {
+            exec: Rc::clone(&self.exec),
+            parent_id: self.parent_id.clone(),
+            id_prefix: Some(id_prefix),
             counter: Cell::new(0),
         }
     }
@@ -52,7 +71,7 @@ impl DurableContext {
         let n = self.counter.get() + 1;
         self.counter.set(n);
         OpRef {
-            id: operation_id(self.parent_id.as_deref(), n),
+            id: operation_id(self.id_prefix.as_deref(), n),
             parent_id: self.parent_id.clone(),
             name: name.map(str::to_owned),
             sub_type: sub_type.to_owned(),

@@ -180,8 +180,13 @@ pub enum DurableError {
     CallbackFailed(ErrorObject),
     /// A callback timed out (its timeout or its heartbeat timeout).
     CallbackTimedOut(ErrorObject),
-    /// A child context failed.
+    /// A child context failed (also: a parallel branch or map item, from
+    /// [`BatchResult::throw_if_error`](crate::durable::BatchResult::throw_if_error)).
     ChildContextFailed(ErrorObject),
+    /// A `wait_for_condition` check (or its wait strategy) failed.
+    WaitForConditionFailed(ErrorObject),
+    /// A chained invoke's target failed, timed out or was stopped.
+    InvokeFailed(ErrorObject),
     /// Another operation (e.g. a cancelled wait) ended without success.
     OperationFailed(ErrorObject),
     /// The host ended the execution (stopped or timed out).
@@ -231,6 +236,8 @@ impl DurableError {
             | Self::CallbackFailed(err)
             | Self::CallbackTimedOut(err)
             | Self::ChildContextFailed(err)
+            | Self::WaitForConditionFailed(err)
+            | Self::InvokeFailed(err)
             | Self::OperationFailed(err)
             | Self::Failed(err) => err.clone(),
             Self::ExecutionEnded(message) => ErrorObject::new("ExecutionEnded", message.clone()),
@@ -250,6 +257,8 @@ impl fmt::Display for DurableError {
             Self::CallbackFailed(err) => write!(f, "callback failed: {err}"),
             Self::CallbackTimedOut(err) => write!(f, "callback timed out: {err}"),
             Self::ChildContextFailed(err) => write!(f, "child context failed: {err}"),
+            Self::WaitForConditionFailed(err) => write!(f, "wait for condition failed: {err}"),
+            Self::InvokeFailed(err) => write!(f, "chained invoke failed: {err}"),
             Self::OperationFailed(err) => write!(f, "operation failed: {err}"),
             Self::ExecutionEnded(message) => write!(f, "execution ended: {message}"),
             Self::Journal(message) => write!(f, "journal error: {message}"),

@@ -30,6 +30,15 @@ pub(crate) trait Journal {
         error: &WitErrorObject,
         delay_seconds: u32,
     ) -> Result<(), JournalError>;
+    /// `step-poll`: a `wait_for_condition` check ended with `state` and
+    /// runs again after `delay_seconds`.
+    fn step_poll(
+        &self,
+        op: &OpRef,
+        attempt: u32,
+        state: &str,
+        delay_seconds: u32,
+    ) -> Result<(), JournalError>;
     /// `wait-started`.
     fn wait_started(&self, op: &OpRef, seconds: u64) -> Result<(), JournalError>;
     /// `callback-started`.
@@ -45,6 +54,14 @@ pub(crate) trait Journal {
     fn context_succeeded(&self, op: &OpRef, result: &str) -> Result<(), JournalError>;
     /// `context-failed`.
     fn context_failed(&self, op: &OpRef, error: &WitErrorObject) -> Result<(), JournalError>;
+    /// `invoke-started`.
+    fn invoke_started(
+        &self,
+        op: &OpRef,
+        function: &str,
+        payload: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<(), JournalError>;
     /// `log`.
     fn log(&self, level: LogLevel, message: &str);
 }
@@ -84,6 +101,21 @@ impl Journal for WitJournal {
         wit::step_retry(op, attempt, error, delay_seconds)
     }
 
+    fn step_poll(
+        &self,
+        op: &OpRef,
+        _attempt: u32,
+        _state: &str,
+        _delay_seconds: u32,
+    ) -> Result<(), JournalError> {
+        // TODO(lead): call `wit::step_poll` once `lamina:durable/journal`
+        // has the import.
+        Err(JournalError::Invalid(format!(
+            "wait_for_condition (operation {}) needs the journal import step-poll, which this host does not have",
+            op.id
+        )))
+    }
+
     fn wait_started(&self, op: &OpRef, seconds: u64) -> Result<(), JournalError> {
         wit::wait_started(op, seconds)
     }
@@ -107,6 +139,16 @@ impl Journal for WitJournal {
 
     fn context_failed(&self, op: &OpRef, error: &WitErrorObject) -> Result<(), JournalError> {
         wit::context_failed(op, error)
+    }
+
+    fn invoke_started(
+        &self,
+        op: &OpRef,
+        function: &str,
+        payload: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<(), JournalError> {
+        wit::invoke_started(op, function, payload, tenant_id)
     }
 
     fn log(&self, level: LogLevel, message: &str) {

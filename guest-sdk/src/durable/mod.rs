@@ -103,14 +103,18 @@
 //! lamina_sdk::durable_handler!(handle);
 //! ```
 
+mod batch;
 mod callback;
 mod child;
+mod condition;
 mod context;
 mod error;
 mod handler;
+mod invoke;
 mod journal;
 mod logger;
 mod retry;
+mod serdes;
 mod state;
 mod step;
 mod wait;
@@ -118,12 +122,22 @@ mod wait;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{
+    BatchItem, BatchItemStatus, BatchResult, CompletionConfig, CompletionReason, MapConfig,
+    Nesting, ParallelBranch, ParallelConfig,
+};
 pub use callback::{CALLBACK_TIMEOUT, Callback, CallbackConfig};
 pub use child::{MAX_RESULT_BYTES, WaitForCallbackConfig};
+pub use condition::{
+    WAIT_FOR_CONDITION_EXHAUSTED, WaitDecision, WaitForConditionConfig, WaitStrategy,
+    WaitStrategyConfig,
+};
 pub use context::DurableContext;
 pub use error::{DurableError, ErrorObject};
 #[doc(hidden)]
 pub use handler::run_durable;
+pub use invoke::InvokeConfig;
 pub use logger::Logger;
 pub use retry::{Jitter, RetryConfig, RetryDecision, RetryStrategy};
+pub use serdes::{JsonSerdes, Serdes};
 pub use step::{STEP_INTERRUPTED, StepConfig, StepContext, StepSemantics};

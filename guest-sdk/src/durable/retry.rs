@@ -229,7 +229,7 @@ pub(crate) fn delay_to_seconds(delay: Duration) -> u32 {
 
 /// A random number in `[0, 1)` for jitter (std's hash seeds come from
 /// `wasi:random`).
-fn random_unit() -> f64 {
+pub(crate) fn random_unit() -> f64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let bits = RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
     (bits >> 11) as f64 / (1u64 << 53) as f64

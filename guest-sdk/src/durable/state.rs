@@ -11,11 +11,10 @@ use crate::durable_bindings::lamina::durable::types::{
     ExecutionState, JournalError, OpRef, Operation, OperationStatus, OperationType,
 };
 
-/// Why the invocation stops, once it must.
+/// Why the whole invocation stops, once it must. Suspension is not here: it
+/// is scoped (see [`Execution::scoped`]).
 #[derive(Debug, Clone)]
 enum Halt {
-    /// An operation suspended the execution.
-    Suspended,
     /// The code and the journal disagree.
     NonDeterministic(String),
     /// The host ended the execution.
@@ -28,7 +27,6 @@ impl Halt {
     /// The error every later operation returns.
     fn error(&self) -> DurableError {
         match self {
-            Self::Suspended => DurableError::Suspended,
             Self::NonDeterministic(message) => DurableError::NonDeterministic(message.clone()),
             Self::ExecutionEnded(message) => DurableError::ExecutionEnded(message.clone()),
             Self::Journal(message) => DurableError::Journal(message.clone()),
@@ -51,6 +49,11 @@ pub(crate) struct Execution {
     replaying: Cell<bool>,
     in_step: Cell<bool>,
     halt: RefCell<Option<Halt>>,
+    /// Suspension scopes, innermost last: whether code running in the scope
+    /// suspended. The invocation's own scope is the first; each branch of a
+    /// parallel or map runs in its own, so one branch suspending does not
+    /// stop the others.
+    suspended: RefCell<Vec<bool>>,
 }
 
 impl Execution {
@@ -79,6 +82,7 @@ impl Execution {
             replaying: Cell::new(replaying),
             in_step: Cell::new(false),
             halt: RefCell::new(None),
+            suspended: RefCell::new(vec![false]),
         }
     }
 
@@ -107,11 +111,11 @@ impl Execution {
         self.replaying.get()
     }
 
-    /// Errors if no operation may start now: the invocation must stop, or
-    /// the call comes from inside a step body.
+    /// Errors if no operation may start now: the invocation must stop, the
+    /// current scope suspended, or the call comes from inside a step body.
     pub(crate) fn check(&self) -> Result<(), DurableError> {
-        if let Some(halt) = self.halt.borrow().as_ref() {
-            return Err(halt.error());
+        if let Some(err) = self.halted() {
+            return Err(err);
         }
         if self.in_step.get() {
             return Err(DurableError::InvalidArgument(
@@ -121,17 +125,40 @@ impl Execution {
         Ok(())
     }
 
-    /// The error the invocation stops with, if it must stop.
+    /// The error the current scope stops with, if it must stop: a halt of
+    /// the whole invocation, or the suspension of the current scope.
     pub(crate) fn halted(&self) -> Option<DurableError> {
+        if let Some(halt) = self.halt.borrow().as_ref() {
+            return Some(halt.error());
+        }
+        let suspended = self.suspended.borrow().last().copied().unwrap_or(false);
+        suspended.then_some(DurableError::Suspended)
+    }
+
+    /// Whether the whole invocation must stop (not just the current scope).
+    pub(crate) fn must_stop(&self) -> Option<DurableError> {
         self.halt.borrow().as_ref().map(Halt::error)
     }
 
-    /// Marks the invocation suspended and returns the suspension signal.
+    /// Marks the current scope suspended and returns the suspension signal
+    /// (or the invocation's halt, if it has one).
     pub(crate) fn suspend(&self) -> DurableError {
-        self.halt
-            .borrow_mut()
-            .get_or_insert(Halt::Suspended)
-            .error()
+        if let Some(err) = self.must_stop() {
+            return err;
+        }
+        if let Some(top) = self.suspended.borrow_mut().last_mut() {
+            *top = true;
+        }
+        DurableError::Suspended
+    }
+
+    /// Runs `body` in a suspension scope of its own; returns what it
+    /// returned and whether it suspended.
+    pub(crate) fn scoped<R>(&self, body: impl FnOnce() -> R) -> (R, bool) {
+        self.suspended.borrow_mut().push(false);
+        let result = body();
+        let suspended = self.suspended.borrow_mut().pop().unwrap_or(false);
+        (result, suspended)
     }
 
     /// Marks the execution non-deterministic (this wins over everything).

@@ -70,6 +70,15 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    /// The context of attempt `attempt` of operation `operation_id`.
+    pub(crate) fn new(operation_id: String, attempt: u32, logger: Logger) -> Self {
+        Self {
+            operation_id,
+            attempt,
+            logger,
+        }
+    }
+
     /// The attempt running now, 1-based.
     pub fn attempt(&self) -> u32 {
         self.attempt

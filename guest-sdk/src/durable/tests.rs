@@ -68,6 +68,26 @@ impl Host {
         }
     }
 
+    /// Completes the chained invoke `id` with a result or an error type.
+    fn complete_invoke(&mut self, id: &str, outcome: Result<&str, &str>) {
+        let op = self.op_mut(id);
+        match outcome {
+            Ok(result) => {
+                op.status = OperationStatus::Succeeded;
+                op.result = Some(result.to_owned());
+            }
+            Err(error_type) => {
+                op.status = OperationStatus::Failed;
+                op.error = Some(WitErrorObject {
+                    error_type: Some(error_type.to_owned()),
+                    error_message: Some("the target failed".to_owned()),
+                    error_data: None,
+                    stack_trace: Vec::new(),
+                });
+            }
+        }
+    }
+
     fn complete_callback(&mut self, id: &str, status: OperationStatus, payload: &str) {
         let op = self.op_mut(id);
         op.status = status;
@@ -169,6 +189,25 @@ impl Journal for FakeJournal {
         Ok(())
     }
 
+    fn step_poll(
+        &self,
+        op: &OpRef,
+        attempt: u32,
+        state: &str,
+        delay_seconds: u32,
+    ) -> Result<(), JournalError> {
+        let mut host = self.host();
+        host.upsert(op, OperationType::Step, OperationStatus::Pending);
+        let recorded = host.op_mut(&op.id);
+        recorded.attempt = attempt;
+        recorded.result = Some(state.to_owned());
+        host.events.push(format!(
+            "StepPoll {} {attempt} {state} {delay_seconds}",
+            op.id
+        ));
+        Ok(())
+    }
+
     fn wait_started(&self, op: &OpRef, seconds: u64) -> Result<(), JournalError> {
         let mut host = self.host();
         host.upsert(op, OperationType::Wait, OperationStatus::Started);
@@ -219,6 +258,23 @@ impl Journal for FakeJournal {
         let error_type = error.error_type.clone().unwrap_or_default();
         host.events
             .push(format!("ContextFailed {} {error_type}", op.id));
+        Ok(())
+    }
+
+    fn invoke_started(
+        &self,
+        op: &OpRef,
+        function: &str,
+        payload: &str,
+        tenant_id: Option<&str>,
+    ) -> Result<(), JournalError> {
+        let mut host = self.host();
+        host.upsert(op, OperationType::ChainedInvoke, OperationStatus::Started);
+        host.events.push(format!(
+            "InvokeStarted {} {function} {payload} {}",
+            op.id,
+            tenant_id.unwrap_or("-")
+        ));
         Ok(())
     }
 
@@ -621,4 +677,450 @@ fn a_raw_child_result_is_journaled_verbatim() {
     };
     assert_eq!(invoke(&journal, handler), "succeeded \"HELLO\"");
     assert_eq!(journal.events()[1], "ContextSucceeded 1 HELLO");
+}
+
+/// A branch returning `value` at once.
+fn constant<'a>(value: &'a str) -> ParallelBranch<'a, String> {
+    ParallelBranch::new(move |_| Ok(value.to_owned()))
+}
+
+#[test]
+fn a_waiting_branch_does_not_stop_the_others() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let batch = ctx.parallel(
+            Some("p"),
+            vec![
+                ParallelBranch::new(|c| {
+                    c.wait(None, Duration::from_secs(5))?;
+                    Ok("slow".to_owned())
+                }),
+                ParallelBranch::new(|c| c.step(|_| Ok::<_, String>("fast".to_owned()))),
+            ],
+            ParallelConfig::new(),
+        )?;
+        // Runs only once the parallel is done.
+        ctx.step(|_| Ok::<_, String>(0))?;
+        Ok(batch.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [\"slow\",\"fast\"]");
+    assert_eq!(
+        journal.events(),
+        [
+            "ContextStarted 1 Parallel",
+            "ContextStarted 1-1 ParallelBranch",
+            "WaitStarted 1-1-1 5",
+            "ContextStarted 1-2 ParallelBranch",
+            "StepStarted 1-2-1 1",
+            "StepSucceeded 1-2-1 1 \"fast\"",
+            "ContextSucceeded 1-2 \"fast\"",
+            "InvocationCompleted",
+            "ContextSucceeded 1-1 \"slow\"",
+            "ContextSucceeded 1 {\"all\":[{\"index\":0,\"status\":\"SUCCEEDED\",\"result\":\"slow\"},{\"index\":1,\"status\":\"SUCCEEDED\",\"result\":\"fast\"}],\"completionReason\":\"ALL_COMPLETED\"}",
+            "StepStarted 2 1",
+            "StepSucceeded 2 1 0",
+            "InvocationCompleted",
+        ]
+    );
+    let parents: Vec<Option<String>> = journal
+        .0
+        .borrow()
+        .ops
+        .iter()
+        .map(|op| op.parent_id.clone())
+        .collect();
+    assert_eq!(
+        parents,
+        [
+            None,
+            Some("1".to_owned()),
+            Some("1-1".to_owned()),
+            Some("1".to_owned()),
+            Some("1-2".to_owned()),
+            None
+        ]
+    );
+}
+
+#[test]
+fn a_suspended_branch_keeps_its_place_among_the_concurrent_ones() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let items = [3_u64, 1, 2];
+        let batch = ctx.map(
+            None,
+            &items,
+            |c, seconds, _| {
+                c.wait(None, Duration::from_secs(*seconds))?;
+                Ok(*seconds)
+            },
+            MapConfig::new().with_max_concurrency(2),
+        )?;
+        Ok(batch.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    // Items 0 and 1 wait; item 2 has not started.
+    assert!(
+        !journal
+            .events()
+            .iter()
+            .any(|e| e.starts_with("ContextStarted 1-3"))
+    );
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [3,1,2]");
+    let events = journal.events();
+    let position = |event: &str| events.iter().position(|e| e == event);
+    assert!(position("ContextStarted 1-3 MapIteration") > position("InvocationCompleted"));
+    assert!(position("ContextSucceeded 1-2 1") < position("ContextStarted 1-3 MapIteration"));
+}
+
+#[test]
+fn a_batch_completes_early_without_waiting_for_suspended_branches() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let batch = ctx.parallel(
+            None,
+            vec![
+                ParallelBranch::new(|c| {
+                    c.wait(None, Duration::from_secs(60))?;
+                    Ok("late".to_owned())
+                }),
+                constant("first"),
+                constant("never"),
+            ],
+            ParallelConfig::new().with_completion(CompletionConfig::first_successful()),
+        )?;
+        // The waiting branch's suspension does not leak out of the batch.
+        let after: u32 = ctx.step(|_| Ok::<_, String>(7))?;
+        Ok((
+            batch.completion_reason.as_str(),
+            batch
+                .all
+                .iter()
+                .map(|item| item.status.as_str())
+                .collect::<Vec<_>>(),
+            after,
+        ))
+    };
+    let expected = "succeeded [\"MIN_SUCCESSFUL_REACHED\",[\"STARTED\",\"SUCCEEDED\"],7]";
+    assert_eq!(invoke(&journal, handler), expected);
+    // A replay returns the journaled batch.
+    assert_eq!(invoke(&journal, handler), expected);
+}
+
+#[test]
+fn fail_fast_is_the_default_and_throw_if_error_rethrows() {
+    let journal = FakeJournal::with_input("");
+    let runs = Rc::new(RefCell::new(0));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let batch = ctx.parallel(
+            None,
+            vec![
+                ParallelBranch::new(|_| Err(DurableError::failed("Boom", "no"))),
+                ParallelBranch::new(|_| {
+                    *runs.borrow_mut() += 1;
+                    Ok(1)
+                }),
+            ],
+            ParallelConfig::new(),
+        )?;
+        assert_eq!(
+            batch.completion_reason,
+            CompletionReason::FailureToleranceExceeded
+        );
+        assert_eq!(batch.total_count(), 1);
+        batch.throw_if_error()?;
+        Ok(0)
+    };
+    assert_eq!(invoke(&journal, handler), "failed Boom");
+    assert_eq!(invoke(&journal, handler), "failed Boom");
+    assert_eq!(*runs.borrow(), 0);
+    assert_eq!(journal.events()[2], "ContextFailed 1-1 Boom");
+}
+
+#[test]
+fn an_invalid_batch_config_is_refused_before_anything_is_journaled() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        ctx.parallel(
+            None,
+            vec![constant("a")],
+            ParallelConfig::new().with_max_concurrency(0),
+        )
+    };
+    assert_eq!(invoke(&journal, handler), "failed InvalidArgument");
+    assert_eq!(journal.events(), ["InvocationCompleted"]);
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = ParallelConfig::new()
+            .with_completion(CompletionConfig::default().with_min_successful(2));
+        ctx.parallel(None, vec![constant("a")], config)
+    };
+    assert_eq!(invoke(&journal, handler), "failed InvalidArgument");
+}
+
+#[test]
+fn a_batch_too_large_to_journal_is_rebuilt_from_its_branches() {
+    let journal = FakeJournal::with_input("");
+    let runs = Rc::new(RefCell::new(0));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let items = [0, 1, 2];
+        let batch = ctx.map(
+            Some("big"),
+            &items,
+            |_, _, index| {
+                *runs.borrow_mut() += 1;
+                if index == 1 {
+                    return Err(DurableError::failed("Boom", "no"));
+                }
+                Ok("x".repeat(MAX_RESULT_BYTES / 2))
+            },
+            MapConfig::new().with_completion(CompletionConfig::all_completed()),
+        )?;
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok((
+            batch.success_count(),
+            batch.failure_count(),
+            batch.errors()[0].error_type().map(str::to_owned),
+        ))
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    let summary = journal.events()[7].clone();
+    assert!(
+        summary.starts_with("ContextSucceeded 1 {\"type\":\"MapResult\",\"replayChildren\":true")
+    );
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [2,1,\"Boom\"]");
+    assert_eq!(*runs.borrow(), 3);
+}
+
+#[test]
+fn flat_branches_journal_their_operations_under_the_batch() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let batch = ctx.parallel(
+            None,
+            vec![
+                ParallelBranch::named("a", |c| c.step(|_| Ok::<_, String>(1))),
+                ParallelBranch::named("b", |c| {
+                    c.wait(None, Duration::from_secs(1))?;
+                    c.step(|_| Ok::<_, String>(2))
+                }),
+            ],
+            ParallelConfig::new().with_nesting(Nesting::Flat),
+        )?;
+        Ok(batch.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [1,2]");
+    let ops: Vec<(String, Option<String>)> = journal
+        .0
+        .borrow()
+        .ops
+        .iter()
+        .map(|op| (op.id.clone(), op.parent_id.clone()))
+        .collect();
+    let batch = Some("1".to_owned());
+    assert_eq!(
+        ops,
+        [
+            ("1".to_owned(), None),
+            ("1-1-1".to_owned(), batch.clone()),
+            ("1-2-1".to_owned(), batch.clone()),
+            ("1-2-2".to_owned(), batch),
+        ]
+    );
+}
+
+#[test]
+fn custom_serdes_journal_items_and_the_whole_batch() {
+    struct Tagged;
+    impl Serdes<String> for Tagged {
+        fn serialize(&self, value: &String) -> Result<String, ErrorObject> {
+            Ok(format!("tag:{value}"))
+        }
+        fn deserialize(&self, text: &str) -> Result<String, ErrorObject> {
+            Ok(text.trim_start_matches("tag:").to_owned())
+        }
+    }
+    struct Count;
+    impl Serdes<BatchResult<String>> for Count {
+        fn serialize(&self, value: &BatchResult<String>) -> Result<String, ErrorObject> {
+            Ok(value.results().len().to_string())
+        }
+        fn deserialize(&self, text: &str) -> Result<BatchResult<String>, ErrorObject> {
+            let n: usize = text.parse().map_err(|_| ErrorObject::new("Bad", text))?;
+            let items = (0..n)
+                .map(|i| BatchItem::succeeded(i, "?".to_owned()))
+                .collect();
+            Ok(BatchResult::new(items, CompletionReason::AllCompleted))
+        }
+    }
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let items = ["a", "b"];
+        let config = MapConfig::new().with_item_serdes(Tagged).with_serdes(Count);
+        let batch = ctx.map(None, &items, |_, item, _| Ok((*item).to_owned()), config)?;
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(batch.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [\"?\",\"?\"]");
+    let events = journal.events();
+    assert_eq!(events[2], "ContextSucceeded 1-1 tag:a");
+    assert_eq!(events[5], "ContextSucceeded 1 2");
+}
+
+#[test]
+fn batch_results_round_trip_through_json() {
+    let batch = BatchResult::new(
+        vec![
+            BatchItem::succeeded(0, serde_json::Value::Null),
+            BatchItem::failed(1, ErrorObject::new("Boom", "no").with_data("{}")),
+            BatchItem::started(2),
+        ],
+        CompletionReason::FailureToleranceExceeded,
+    );
+    let json = serde_json::to_string(&batch).unwrap_or_default();
+    assert_eq!(
+        json,
+        "{\"all\":[{\"index\":0,\"status\":\"SUCCEEDED\"},{\"index\":1,\"status\":\"FAILED\",\"error\":{\"ErrorType\":\"Boom\",\"ErrorMessage\":\"no\",\"ErrorData\":\"{}\"}},{\"index\":2,\"status\":\"STARTED\"}],\"completionReason\":\"FAILURE_TOLERANCE_EXCEEDED\"}"
+    );
+    let back: BatchResult<serde_json::Value> = serde_json::from_str(&json).expect("parses");
+    assert_eq!(back, batch);
+    assert_eq!(back.status(), BatchItemStatus::Failed);
+    assert!(back.throw_if_error().is_err());
+}
+
+#[test]
+fn wait_for_condition_polls_until_the_strategy_is_done() {
+    let journal = FakeJournal::with_input("");
+    let checks = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let strategy = WaitStrategy::fixed(Duration::from_secs(2), |n: &u32| *n < 3);
+        ctx.wait_for_condition(
+            Some("poll"),
+            0_u32,
+            |n, check| {
+                checks.borrow_mut().push((n, check.attempt()));
+                Ok::<_, String>(n + 1)
+            },
+            WaitForConditionConfig::new(strategy),
+        )
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded 3");
+    assert_eq!(invoke(&journal, handler), "succeeded 3");
+    assert_eq!(*checks.borrow(), [(0, 1), (1, 2), (2, 3)]);
+    assert_eq!(
+        journal.events(),
+        [
+            "StepStarted 1 1",
+            "StepPoll 1 1 1 2",
+            "InvocationCompleted",
+            "StepStarted 1 2",
+            "StepPoll 1 2 2 2",
+            "InvocationCompleted",
+            "StepStarted 1 3",
+            "StepSucceeded 1 3 3",
+            "InvocationCompleted",
+            "InvocationCompleted",
+        ]
+    );
+}
+
+#[test]
+fn a_failing_check_or_an_exhausted_strategy_fails_wait_for_condition() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let result = ctx.wait_for_condition(
+            None,
+            0,
+            |_, _| Err::<i32, _>(ErrorObject::new("CheckError", "no")),
+            WaitForConditionConfig::new(WaitStrategy::fixed(Duration::from_secs(1), |_| true)),
+        );
+        match result {
+            Err(DurableError::WaitForConditionFailed(err)) => Ok(err.to_string()),
+            other => other.map(|n| n.to_string()),
+        }
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded \"CheckError: no\"");
+    assert_eq!(invoke(&journal, handler), "succeeded \"CheckError: no\"");
+
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = WaitStrategyConfig {
+            max_attempts: 2,
+            jitter: Jitter::None,
+            ..WaitStrategyConfig::new(|_: &i32| true)
+        };
+        ctx.wait_for_condition(
+            None,
+            0,
+            |n, _| Ok::<_, String>(n + 1),
+            WaitForConditionConfig::new(WaitStrategy::from_config(config)),
+        )
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    assert_eq!(journal.events()[1], "StepPoll 1 1 1 5");
+    journal.host().advance_time();
+    assert_eq!(
+        invoke(&journal, handler),
+        format!("failed {WAIT_FOR_CONDITION_EXHAUSTED}")
+    );
+}
+
+#[test]
+fn wait_strategy_delays_follow_the_backoff() {
+    let config = WaitStrategyConfig::new(|_: &()| true);
+    assert_eq!(config.delay_seconds(1, 0.999), 5);
+    assert_eq!(config.delay_seconds(2, 0.999), 8);
+    assert_eq!(config.delay_seconds(1, 0.0), 1);
+    assert_eq!(config.delay_seconds(30, 0.999), 300);
+}
+
+#[test]
+fn invoke_suspends_until_the_target_ends() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let echoed: String = ctx.invoke(
+            Some("call"),
+            "echo",
+            &"hi",
+            InvokeConfig::new().with_tenant_id("t1"),
+        )?;
+        let failed = ctx.invoke::<_, String>(None, "fail", &1, InvokeConfig::new());
+        match failed {
+            Err(DurableError::InvokeFailed(err)) => Ok(format!("{echoed} {err}")),
+            other => other,
+        }
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().complete_invoke("1", Ok("\"hi\""));
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().complete_invoke("2", Err("TargetError"));
+    let expected = "succeeded \"hi TargetError: the target failed\"";
+    assert_eq!(invoke(&journal, handler), expected);
+    assert_eq!(invoke(&journal, handler), expected);
+    assert_eq!(
+        journal.events(),
+        [
+            "InvokeStarted 1 echo \"hi\" t1",
+            "InvocationCompleted",
+            "InvocationCompleted",
+            "InvokeStarted 2 fail 1 -",
+            "InvocationCompleted",
+            "InvocationCompleted",
+            "InvocationCompleted",
+        ]
+    );
 }
