@@ -40,7 +40,7 @@ import matcher as M  # noqa: E402
 
 ALL_SUITES = ["step", "wait", "child", "callback", "invoke", "wait_for_condition",
               "wait_for_callback", "parallel", "map"]
-DEFAULT_SUITES = ["step", "wait", "callback", "wait_for_callback"]
+DEFAULT_SUITES = list(ALL_SUITES)
 
 POLL_INTERVAL_S = 1.0
 IDLE_LIMIT_S = 30.0
@@ -439,12 +439,23 @@ def toml_str(s: str) -> str:
     return json.dumps(s)  # a TOML basic string is JSON-compatible for paths
 
 
-def write_config(tmp: Path, cases: list[Case], component: Path) -> Path:
+# Functions the chained-invoke cases call (besides the case functions).
+TARGET_ECHO = "target-echo"   # the echo example: a handler returning its payload
+TARGET_FAIL = "target-fail"   # durable_cases dispatching `target-fail`: fails with TargetError
+
+
+def write_config(tmp: Path, cases: list[Case], component: Path, echo: Path) -> Path:
     lines = ["# written by tests/conformance/run.py", "[host]", ""]
     for c in cases:
         lines += [f"[functions.{toml_str(c.function)}]",
                   f"component = {toml_str(str(component))}",
                   "timeout_ms = 60000", ""]
+    lines += [f"[functions.{toml_str(TARGET_ECHO)}]",
+              f"component = {toml_str(str(echo))}",
+              "timeout_ms = 60000", "",
+              f"[functions.{toml_str(TARGET_FAIL)}]",
+              f"component = {toml_str(str(component))}",
+              "timeout_ms = 60000", ""]
     path = tmp / "lamina.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -549,6 +560,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--cases", type=Path, help="conformance case directory (holds one folder per suite)")
     p.add_argument("--lamina", type=Path, help="the lamina host binary")
     p.add_argument("--component", type=Path, help="durable_cases.wasm guest component")
+    p.add_argument("--echo-component", type=Path,
+                   help=f"echo.wasm, run as the invoke target {TARGET_ECHO} "
+                        f"(default: echo.wasm next to --component)")
     p.add_argument("--suites",
                    help=f"comma-separated suites, or 'all' (default {','.join(DEFAULT_SUITES)}; "
                         f"with --only: all)")
@@ -600,7 +614,10 @@ def main(argv: list[str]) -> int:
         raise SystemExit("error: no cases selected")
 
     if args.endpoint is None:
-        for flag, path in (("--lamina", args.lamina), ("--component", args.component)):
+        if args.echo_component is None and args.component is not None:
+            args.echo_component = args.component.parent / "echo.wasm"
+        for flag, path in (("--lamina", args.lamina), ("--component", args.component),
+                           ("--echo-component", args.echo_component)):
             if path is None:
                 raise SystemExit(f"error: {flag} is required (or use --endpoint)")
             if not path.is_file():
@@ -614,7 +631,7 @@ def main(argv: list[str]) -> int:
     pool: Optional[futures.ThreadPoolExecutor] = None
     try:
         if args.endpoint is None:
-            config = write_config(tmp, cases, args.component.resolve())
+            config = write_config(tmp, cases, args.component.resolve(), args.echo_component.resolve())
             log_path = tmp / "host.log"
             host = Host(args.lamina.resolve(), config, tmp / "state", log_path)
             try:
