@@ -15,14 +15,21 @@
 //!   [`wait_for_callback`](DurableContext::wait_for_callback) wait for an
 //!   external system to complete a callback id;
 //! * [`run_in_child_context`](DurableContext::run_in_child_context) groups
-//!   operations under one journaled result.
+//!   operations under one journaled result;
+//! * [`parallel`](DurableContext::parallel) and [`map`](DurableContext::map)
+//!   run branches (items) as child contexts, with a concurrency limit and
+//!   a [`CompletionConfig`], and return a [`BatchResult`];
+//! * [`wait_for_condition`](DurableContext::wait_for_condition) polls a
+//!   check until a [`WaitStrategy`] says the condition is met;
+//! * [`invoke`](DurableContext::invoke) runs another function and waits for
+//!   its result.
 //!
 //! The host journals every operation before the call returns. When a later
 //! invocation replays the handler, an operation the journal has already
 //! completed returns its recorded result at once, without running its body
 //! again: a step's side effects happen once per attempt, not once per
 //! invocation. Anything that has to wait (a timer, a retry delay, a
-//! callback) **suspends** the execution: the operation returns
+//! callback, an invoked function) **suspends** the execution: the operation returns
 //! [`DurableError::Suspended`], the handler passes it on with `?`, the
 //! invocation ends and the execution holds no instance until the host
 //! re-invokes it.
@@ -39,7 +46,9 @@
 //! * Errors may be caught (a failed step can be answered with a fallback),
 //!   but suspension cannot: once an operation suspended, every later one
 //!   returns [`DurableError::Suspended`] too and the invocation ends
-//!   suspended whatever the handler returns.
+//!   suspended whatever the handler returns. (Inside a branch of a
+//!   parallel or map, the suspension is the branch's: the other branches
+//!   still run.)
 //! * Log through [`DurableContext::logger`] (silent while replaying) or,
 //!   in a step, [`StepContext::logger`].
 //!
