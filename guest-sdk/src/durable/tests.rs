@@ -1124,3 +1124,81 @@ fn invoke_suspends_until_the_target_ends() {
         ]
     );
 }
+
+#[test]
+fn callbacks_in_map_items_complete_in_any_order() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let items = ["a", "b"];
+        let batch = ctx.map(
+            Some("approvals"),
+            &items,
+            |c, item, _| {
+                let answer: String = c.wait_for_callback(
+                    Some(item),
+                    |_, _| Ok::<_, String>(()),
+                    Default::default(),
+                )?;
+                Ok(format!("{item}:{answer}"))
+            },
+            MapConfig::new(),
+        )?;
+        Ok(batch.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    // Both callbacks were created in the first invocation.
+    journal
+        .host()
+        .complete_callback("1-2-1-1", OperationStatus::Succeeded, "\"yes\"");
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal
+        .host()
+        .complete_callback("1-1-1-1", OperationStatus::Succeeded, "\"ok\"");
+    assert_eq!(invoke(&journal, handler), "succeeded [\"a:ok\",\"b:yes\"]");
+    let started = journal
+        .events()
+        .iter()
+        .take_while(|e| *e != "InvocationCompleted")
+        .filter(|e| e.starts_with("CallbackStarted"))
+        .count();
+    assert_eq!(started, 2);
+}
+
+#[test]
+fn a_parallel_nests_inside_a_branch() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let outer = ctx.parallel(
+            Some("outer"),
+            vec![ParallelBranch::new(|c| {
+                let inner = c.parallel(
+                    Some("inner"),
+                    vec![
+                        ParallelBranch::new(|c| c.step(|_| Ok::<_, String>("i1".to_owned()))),
+                        ParallelBranch::new(|c| {
+                            c.wait(None, Duration::from_secs(1))?;
+                            c.step(|_| Ok::<_, String>("i2".to_owned()))
+                        }),
+                    ],
+                    ParallelConfig::new().with_max_concurrency(1),
+                )?;
+                Ok(inner.into_results())
+            })],
+            ParallelConfig::new(),
+        )?;
+        Ok(outer.into_results())
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded [[\"i1\",\"i2\"]]");
+    let ops = journal.0.borrow();
+    let inner = ops.ops.iter().find(|op| op.id == "1-1-1");
+    assert_eq!(
+        inner.and_then(|op| op.sub_type.clone()).as_deref(),
+        Some("Parallel")
+    );
+    assert_eq!(
+        inner.and_then(|op| op.parent_id.clone()).as_deref(),
+        Some("1-1")
+    );
+}
