@@ -104,16 +104,11 @@ impl Journal for WitJournal {
     fn step_poll(
         &self,
         op: &OpRef,
-        _attempt: u32,
-        _state: &str,
-        _delay_seconds: u32,
+        attempt: u32,
+        state: &str,
+        delay_seconds: u32,
     ) -> Result<(), JournalError> {
-        // TODO(lead): call `wit::step_poll` once `lamina:durable/journal`
-        // has the import.
-        Err(JournalError::Invalid(format!(
-            "wait_for_condition (operation {}) needs the journal import step-poll, which this host does not have",
-            op.id
-        )))
+        wit::step_poll(op, attempt, state, delay_seconds)
     }
 
     fn wait_started(&self, op: &OpRef, seconds: u64) -> Result<(), JournalError> {

@@ -302,6 +302,48 @@ impl journal::Host for HostState {
             .await
     }
 
+    async fn step_poll(
+        &mut self,
+        op: wit::OpRef,
+        attempt: u32,
+        state: String,
+        delay_seconds: u32,
+    ) -> Answer<()> {
+        let d = self.durable_mut()?;
+        let mut o = match d.operation(&op, OperationType::Step) {
+            Ok(o) => o,
+            Err(m) => return invalid(m),
+        };
+        if let Err(m) = check_payload("the condition state", &state) {
+            return invalid(m);
+        }
+        if completed(o.status) {
+            return invalid(format!("step {} has already completed", op.id));
+        }
+        let attempt = attempt.max(1);
+        let delay = u64::from(delay_seconds.max(1));
+        let due = now_ms() + delay * 1000;
+        o.status = OperationStatus::Pending;
+        o.step = Some(StepDetails {
+            attempt,
+            next_attempt_ms: Some(due),
+        });
+        let details = json!({
+            "Result": event_result(&state),
+            "RetryDetails": { "CurrentAttempt": attempt, "NextAttemptDelaySeconds": delay },
+        });
+        o.result = Some(state);
+        let mut b = Batch::default();
+        b.events
+            .push(NewEvent::for_operation(EventType::StepSucceeded, &o).with_details(details));
+        b.set_timers.push(TimerSpec {
+            kind: TimerKind::StepRetry,
+            op_id: Some(o.id.clone()),
+            due_ms: due,
+        });
+        Ok(d.commit(o, b).await)
+    }
+
     async fn wait_started(&mut self, op: wit::OpRef, seconds: u64) -> Answer<()> {
         let d = self.durable_mut()?;
         let mut o = match d.operation(&op, OperationType::Wait) {
