@@ -2,7 +2,7 @@
 # Durable-execution conformance: runs the language-neutral conformance cases
 # against a real `lamina serve` through the boto3 Lambda client.
 #
-#   scripts/conformance.sh                         # suites step,wait,callback,wait_for_callback
+#   scripts/conformance.sh                         # every suite (the default)
 #   scripts/conformance.sh --suites all            # every suite
 #   scripts/conformance.sh --only 1-1,4-10 -v      # some cases; dump failed histories
 #   scripts/conformance.sh --self-test             # the runner's own tests, no host
