@@ -34,6 +34,37 @@ impl Histogram {
         self.sum_us.fetch_add(us, Ordering::Relaxed);
     }
 
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Mean of the observations, in microseconds (`None` before the first).
+    pub fn mean_us(&self) -> Option<f64> {
+        let count = self.count();
+        (count > 0).then(|| self.sum_us.load(Ordering::Relaxed) as f64 / count as f64)
+    }
+
+    /// The `q` quantile (0 to 1) as the upper bound, in microseconds, of the
+    /// bucket it falls in, as Prometheus' `histogram_quantile` would bound
+    /// it. `None` before the first observation, and `Some(u64::MAX)` when it
+    /// lies beyond the last bucket.
+    pub fn quantile_us(&self, q: f64) -> Option<u64> {
+        let count = self.count();
+        if count == 0 {
+            return None;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * count as f64).ceil() as u64).max(1);
+        let mut cumulative = 0;
+        for (i, bound) in BUCKETS_US.iter().enumerate() {
+            cumulative += self.counts[i].load(Ordering::Relaxed);
+            if cumulative >= rank {
+                return Some(*bound);
+            }
+        }
+        Some(u64::MAX)
+    }
+
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;
         for (i, bound) in BUCKETS_US.iter().enumerate() {
@@ -304,5 +335,20 @@ mod tests {
             text.contains("lamina_instantiate_seconds_bucket{function=\"echo\",le=\"0.0005\"} 2")
         );
         assert!(text.contains("lamina_instantiate_seconds_count{function=\"echo\"} 2"));
+    }
+
+    #[test]
+    fn quantiles_are_bucket_bounds() {
+        let h = Histogram::default();
+        assert_eq!(h.quantile_us(0.5), None);
+        assert_eq!(h.mean_us(), None);
+        for us in [7, 8, 9, 300] {
+            h.observe(Duration::from_micros(us));
+        }
+        assert_eq!(h.quantile_us(0.5), Some(10));
+        assert_eq!(h.quantile_us(0.99), Some(500));
+        assert_eq!(h.mean_us(), Some(81.0));
+        h.observe(Duration::from_secs(60));
+        assert_eq!(h.quantile_us(1.0), Some(u64::MAX));
     }
 }

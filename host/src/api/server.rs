@@ -152,6 +152,11 @@ impl Host {
                     "invocations": f.metrics.invocations.load(Ordering::Relaxed),
                     "instances_live": f.metrics.instances_live.load(Ordering::Relaxed),
                 });
+                let errors = f.metrics.error_counts();
+                v["errors"] = errors.iter().map(|(_, n)| n).sum::<u64>().into();
+                v["errors_by_reason"] =
+                    serde_json::json!(errors.into_iter().collect::<BTreeMap<_, _>>());
+                v["latency"] = latency_json(&f.metrics.run);
                 if let Some(pool) = self.pools.get(&*f.name) {
                     v["in_flight"] = pool.in_flight().into();
                     v["environments"] = serde_json::json!(pool.environments());
@@ -163,6 +168,24 @@ impl Host {
             .collect();
         serde_json::json!({ "functions": list })
     }
+}
+
+/// The run-time distribution of a function for `/api/functions`: count,
+/// mean, and p50 and p99 as the upper bounds of their histogram buckets in
+/// milliseconds (`"+Inf"` beyond the last bucket, `null` before the first
+/// invocation).
+fn latency_json(h: &metrics::Histogram) -> serde_json::Value {
+    let q = |q: f64| match h.quantile_us(q) {
+        None => serde_json::Value::Null,
+        Some(u64::MAX) => "+Inf".into(),
+        Some(us) => (us as f64 / 1000.0).into(),
+    };
+    serde_json::json!({
+        "count": h.count(),
+        "mean_ms": h.mean_us().map(|us| us / 1000.0),
+        "p50_ms": q(0.5),
+        "p99_ms": q(0.99),
+    })
 }
 
 /// Serves HTTP on `listener` until `shutdown` completes.
