@@ -1,10 +1,11 @@
 //! The HTTP surface: one hyper listener serving the data plane
-//! (`/{function}/...`), the Lambda-compatible invoke API, `/metrics` and
-//! `/healthz`.
+//! (`/{function}/...`), the Lambda-compatible invoke API, `/metrics`,
+//! `/healthz` and the dashboard at `/ui`.
 
 pub mod durable;
 pub mod lambda;
 pub mod response;
 pub mod server;
+pub mod ui;
 
 pub use server::{Host, serve};

@@ -246,6 +246,7 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
             );
             resp
         }
+        (_, "ui") if host.registry.get("ui").is_none() => super::ui::handle(req.method(), rest),
         (&Method::GET, "api") if rest == Some("functions") => {
             response::json(StatusCode::OK, &host.functions_json())
         }

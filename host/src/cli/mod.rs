@@ -223,6 +223,10 @@ fn print_table(host: &Host, url: &str) {
             f.load_time.as_millis()
         ));
     }
+    if host.registry.get("ui").is_none() {
+        out.push_str(&format!("Dashboard: {url}/ui\n"));
+    }
+    // Kept last: scripts and tests wait for the `Metrics:` line.
     out.push_str(&format!("Metrics: {url}/metrics   Health: {url}/healthz\n"));
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
