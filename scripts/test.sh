@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the project needs
 # (the wasm32-wasip2 target), builds the example guests, checks formatting and
-# lints, then runs every test against the real `lamina` binary.
+# lints, then runs every test against the real `lamina` binary, the durable
+# conformance cases, and the dashboard's order demo in a real browser.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -31,3 +32,9 @@ step "durable conformance"
 # The cases in ../shared/conformance through the AWS API with boto3 (the
 # debug host binary was built by the tests above).
 bash scripts/conformance.sh
+
+step "browser"
+# The dashboard's order demo clicked through in headless Chromium (installs
+# the chromium package and playwright-core when missing; screenshots in
+# target/browser).
+bash scripts/browser-test.sh
