@@ -602,9 +602,13 @@ impl Durable {
             .push(NewEvent::new(EventType::InvocationCompleted).with_details(completed));
         let ended = end.is_some();
         if let Some((status, event)) = end {
+            let now = now_ms();
+            if let Ok(Some(e)) = self.journal.get_execution(arn).await {
+                b.operations.push(execution_op(e.start_ms, status, now));
+            }
             b.events.push(event);
             b.execution.status = Some(status);
-            b.execution.end_ms = Some(now_ms());
+            b.execution.end_ms = Some(now);
             b.execution.invocation_in_progress = Some(false);
             b.clear_timers.push(TimerRef {
                 kind: TimerKind::ExecutionTimeout,
@@ -724,6 +728,11 @@ impl Durable {
                 b.execution.status = Some(ExecutionStatus::TimedOut);
                 b.execution.error = Some(error);
                 b.execution.end_ms = Some(now);
+                b.operations.push(execution_op(
+                    state.execution.start_ms,
+                    ExecutionStatus::TimedOut,
+                    now,
+                ));
                 b.execution.invocation_in_progress = Some(false);
                 runnable = false;
             }
@@ -949,6 +958,7 @@ impl Durable {
             ..ErrorObject::default()
         });
         let b = Batch {
+            operations: vec![execution_op(e.start_ms, ExecutionStatus::Stopped, now)],
             events: vec![
                 NewEvent::new(EventType::ExecutionStopped)
                     .with_details(json!({ "Error": event_error(&error) })),
@@ -1189,6 +1199,25 @@ impl Durable {
             }
         }
     }
+}
+
+/// The EXECUTION operation of an execution that ended with `status` at `end_ms`.
+fn execution_op(start_ms: u64, status: ExecutionStatus, end_ms: u64) -> Operation {
+    let op_status = match status {
+        ExecutionStatus::Running => OperationStatus::Started,
+        ExecutionStatus::Succeeded => OperationStatus::Succeeded,
+        ExecutionStatus::Failed => OperationStatus::Failed,
+        ExecutionStatus::TimedOut => OperationStatus::TimedOut,
+        ExecutionStatus::Stopped => OperationStatus::Stopped,
+    };
+    let mut op = Operation::new(
+        EXECUTION_OP_ID,
+        OperationType::Execution,
+        op_status,
+        start_ms,
+    );
+    op.end_ms = Some(end_ms);
+    op
 }
 
 fn not_found(arn: &str) -> DurableError {

@@ -9,7 +9,7 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use lamina::durable::types::{
+pub use self::lamina::durable::types::{
     ErrorObject, ExecutionState, JournalError, LogLevel, OpRef, Operation, OperationStatus,
     OperationType, Outcome,
 };
