@@ -324,7 +324,23 @@ async fn bad_input_gets_aws_errors_and_leaves_the_journal_unchanged() {
     assert_eq!(status, 202, "{body}");
     let arn = arn.expect("ARN");
     let callback_id = wait_callback(&host, &arn).await;
-    let before = history(&host, &arn).await;
+    // Wait for the end of the invocation that created the callback, so the
+    // history only changes if a bad request changes it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let before = loop {
+        let events = history(&host, &arn).await;
+        if events
+            .last()
+            .is_some_and(|e| e["EventType"] == "InvocationCompleted")
+        {
+            break events;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the invocation did not end: {events:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let list = "/2025-12-01/functions/order-workflow/durable-executions";
     let (_, listed) = get(&host, list).await;
 
