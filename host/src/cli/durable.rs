@@ -5,12 +5,9 @@ use super::CliError;
 use http_body_util::{BodyExt, Full};
 use std::io::Write as _;
 
-/// Arguments of `lamina executions`.
+/// The `--endpoint` option of the commands that talk to a running host.
 #[derive(Debug, clap::Args)]
-pub struct ExecutionsArgs {
-    /// What to show.
-    #[command(subcommand)]
-    pub command: ExecutionsCommand,
+pub struct Endpoint {
     /// The host's base URL.
     #[arg(
         long,
@@ -19,6 +16,17 @@ pub struct ExecutionsArgs {
         env = "LAMINA_ENDPOINT"
     )]
     pub endpoint: String,
+}
+
+/// Arguments of `lamina executions`.
+#[derive(Debug, clap::Args)]
+pub struct ExecutionsArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub command: ExecutionsCommand,
+    /// Where the host is.
+    #[command(flatten)]
+    pub host: Endpoint,
 }
 
 /// `lamina executions` subcommands.
@@ -61,14 +69,9 @@ pub struct CallbackArgs {
     /// What to send.
     #[command(subcommand)]
     pub command: CallbackCommand,
-    /// The host's base URL.
-    #[arg(
-        long,
-        global = true,
-        default_value = "http://127.0.0.1:8080",
-        env = "LAMINA_ENDPOINT"
-    )]
-    pub endpoint: String,
+    /// Where the host is.
+    #[command(flatten)]
+    pub host: Endpoint,
 }
 
 /// `lamina callback` subcommands.
@@ -162,7 +165,7 @@ fn pretty(v: &serde_json::Value) -> String {
 
 /// Runs `lamina executions`.
 pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
-    let ep = &args.endpoint;
+    let ep = &args.host.endpoint;
     match args.command {
         ExecutionsCommand::List {
             function,
@@ -300,7 +303,7 @@ pub async fn callback(args: CallbackArgs) -> Result<(), CliError> {
         CallbackCommand::Heartbeat { id } => (id, "heartbeat", vec![]),
     };
     call(
-        &args.endpoint,
+        &args.host.endpoint,
         http::Method::POST,
         &format!(
             "/2025-12-01/durable-execution-callbacks/{}/{action}",

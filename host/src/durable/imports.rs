@@ -162,6 +162,28 @@ impl DurableInvocation {
         }
     }
 
+    /// Like [`DurableInvocation::operation`], for a transition that needs the
+    /// operation still open, with an optional payload to size-check.
+    fn open(
+        &self,
+        op: &wit::OpRef,
+        t: OperationType,
+        payload: Option<(&str, &str)>,
+    ) -> Result<Operation, String> {
+        if let Some((what, text)) = payload {
+            check_payload(what, text)?;
+        }
+        let o = self.operation(op, t)?;
+        if completed(o.status) {
+            return Err(format!(
+                "{} {} has already completed",
+                t.as_str().to_lowercase(),
+                op.id
+            ));
+        }
+        Ok(o)
+    }
+
     /// Applies `batch` (which upserts `op`) and remembers `op`.
     async fn commit(&mut self, op: Operation, mut batch: Batch) -> Result<(), wit::JournalError> {
         batch.operations.push(op.clone());
@@ -188,6 +210,30 @@ fn completed(status: OperationStatus) -> bool {
             | OperationStatus::TimedOut
             | OperationStatus::Stopped
     )
+}
+
+/// Makes a step wait `delay_s` (at least 1) before its next attempt: status
+/// PENDING, the next attempt time and a `step_retry` timer in `b`. Returns
+/// the `RetryDetails` of its event.
+fn schedule_attempt(
+    o: &mut Operation,
+    b: &mut Batch,
+    attempt: u32,
+    delay_s: u32,
+) -> serde_json::Value {
+    let delay = u64::from(delay_s.max(1));
+    let due = now_ms() + delay * 1000;
+    o.status = OperationStatus::Pending;
+    o.step = Some(StepDetails {
+        attempt,
+        next_attempt_ms: Some(due),
+    });
+    b.set_timers.push(TimerSpec {
+        kind: TimerKind::StepRetry,
+        op_id: Some(o.id.clone()),
+        due_ms: due,
+    });
+    json!({ "CurrentAttempt": attempt, "NextAttemptDelaySeconds": delay })
 }
 
 fn started_batch() -> Batch {
@@ -231,13 +277,10 @@ impl journal::Host for HostState {
 
     async fn step_started(&mut self, op: wit::OpRef, attempt: u32) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Step) {
+        let mut o = match d.open(&op, OperationType::Step, None) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if completed(o.status) {
-            return invalid(format!("step {} has already completed", op.id));
-        }
         o.status = OperationStatus::Started;
         o.step = Some(StepDetails {
             attempt: attempt.max(1),
@@ -255,16 +298,10 @@ impl journal::Host for HostState {
 
     async fn step_succeeded(&mut self, op: wit::OpRef, attempt: u32, result: String) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Step) {
+        let mut o = match d.open(&op, OperationType::Step, Some(("the step result", &result))) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if let Err(m) = check_payload("the step result", &result) {
-            return invalid(m);
-        }
-        if completed(o.status) {
-            return invalid(format!("step {} has already completed", op.id));
-        }
         o.status = OperationStatus::Succeeded;
         o.end_ms = Some(now_ms());
         o.step = Some(StepDetails {
@@ -310,37 +347,20 @@ impl journal::Host for HostState {
         delay_seconds: u32,
     ) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Step) {
+        let mut o = match d.open(
+            &op,
+            OperationType::Step,
+            Some(("the condition state", &state)),
+        ) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if let Err(m) = check_payload("the condition state", &state) {
-            return invalid(m);
-        }
-        if completed(o.status) {
-            return invalid(format!("step {} has already completed", op.id));
-        }
-        let attempt = attempt.max(1);
-        let delay = u64::from(delay_seconds.max(1));
-        let due = now_ms() + delay * 1000;
-        o.status = OperationStatus::Pending;
-        o.step = Some(StepDetails {
-            attempt,
-            next_attempt_ms: Some(due),
-        });
-        let details = json!({
-            "Result": event_result(&state),
-            "RetryDetails": { "CurrentAttempt": attempt, "NextAttemptDelaySeconds": delay },
-        });
-        o.result = Some(state);
         let mut b = Batch::default();
+        let retry = schedule_attempt(&mut o, &mut b, attempt.max(1), delay_seconds);
+        let details = json!({ "Result": event_result(&state), "RetryDetails": retry });
+        o.result = Some(state);
         b.events
             .push(NewEvent::for_operation(EventType::StepSucceeded, &o).with_details(details));
-        b.set_timers.push(TimerSpec {
-            kind: TimerKind::StepRetry,
-            op_id: Some(o.id.clone()),
-            due_ms: due,
-        });
         Ok(d.commit(o, b).await)
     }
 
@@ -454,16 +474,14 @@ impl journal::Host for HostState {
 
     async fn context_succeeded(&mut self, op: wit::OpRef, result: String) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Context) {
+        let mut o = match d.open(
+            &op,
+            OperationType::Context,
+            Some(("the context result", &result)),
+        ) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if let Err(m) = check_payload("the context result", &result) {
-            return invalid(m);
-        }
-        if completed(o.status) {
-            return invalid(format!("context {} has already completed", op.id));
-        }
         o.status = OperationStatus::Succeeded;
         o.end_ms = Some(now_ms());
         let details = json!({ "Result": event_result(&result) });
@@ -476,13 +494,10 @@ impl journal::Host for HostState {
 
     async fn context_failed(&mut self, op: wit::OpRef, error: wit::ErrorObject) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Context) {
+        let mut o = match d.open(&op, OperationType::Context, None) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if completed(o.status) {
-            return invalid(format!("context {} has already completed", op.id));
-        }
         let error = error_from_wit(error);
         o.status = OperationStatus::Failed;
         o.end_ms = Some(now_ms());
@@ -575,40 +590,17 @@ impl HostState {
         error: wit::ErrorObject,
         retry_after_s: Option<u32>,
     ) -> Answer<()> {
+        let error = error_from_wit(error);
+        let text = serde_json::to_string(&error).unwrap_or_default();
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Step) {
+        let mut o = match d.open(&op, OperationType::Step, Some(("the step error", &text))) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if completed(o.status) {
-            return invalid(format!("step {} has already completed", op.id));
-        }
-        let error = error_from_wit(error);
-        if let Err(m) = check_payload(
-            "the step error",
-            &serde_json::to_string(&error).unwrap_or_default(),
-        ) {
-            return invalid(m);
-        }
         let attempt = attempt.max(1);
-        let mut retry = json!({ "CurrentAttempt": attempt });
         let mut b = Batch::default();
-        match retry_after_s {
-            Some(delay) => {
-                let delay = u64::from(delay.max(1));
-                let due = now_ms() + delay * 1000;
-                retry["NextAttemptDelaySeconds"] = delay.into();
-                o.status = OperationStatus::Pending;
-                o.step = Some(StepDetails {
-                    attempt,
-                    next_attempt_ms: Some(due),
-                });
-                b.set_timers.push(TimerSpec {
-                    kind: TimerKind::StepRetry,
-                    op_id: Some(o.id.clone()),
-                    due_ms: due,
-                });
-            }
+        let retry = match retry_after_s {
+            Some(delay) => schedule_attempt(&mut o, &mut b, attempt, delay),
             None => {
                 o.status = OperationStatus::Failed;
                 o.end_ms = Some(now_ms());
@@ -616,8 +608,9 @@ impl HostState {
                     attempt,
                     next_attempt_ms: None,
                 });
+                json!({ "CurrentAttempt": attempt })
             }
-        }
+        };
         let details = json!({ "Error": event_error(&error), "RetryDetails": retry });
         o.error = Some(error);
         b.events
