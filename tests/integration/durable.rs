@@ -624,3 +624,18 @@ async fn replay_that_disagrees_with_the_journal_fails_as_non_deterministic() {
         .count();
     assert_eq!(steps, 2, "no step ran during the failed replay: {events:?}");
 }
+
+#[tokio::test]
+async fn suspending_with_nothing_outstanding_fails_instead_of_hanging() {
+    let cases = toml_path(&guests().durable_cases);
+    let host = Lamina::with_config(
+        &format!("[functions.suspend-forever]\ncomponent = {cases}\n"),
+        &[],
+    );
+    let (status, arn, body) =
+        start_execution(&host, "suspend-forever", None, "{}", "RequestResponse").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errorType"], "Lamina.SuspendedWithoutWait", "{body}");
+    let done = execution(&host, &arn.expect("ARN")).await;
+    assert_eq!(done["Status"], "FAILED", "{done}");
+}

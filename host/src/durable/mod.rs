@@ -146,6 +146,23 @@ struct Invoked {
     end_ms: u64,
     run: Duration,
     request_id: String,
+    /// Whether the journal, as this invocation saw and left it, has an
+    /// operation that will make the execution runnable again (a wait, a
+    /// callback, a step retry, a chained invoke).
+    waiting: bool,
+}
+
+/// Whether `op` waits for something the host will complete.
+fn is_waiting(op: &Operation) -> bool {
+    match op.op_type {
+        OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
+            op.status == OperationStatus::Started
+        }
+        OperationType::Step => {
+            matches!(op.status, OperationStatus::Pending | OperationStatus::Ready)
+        }
+        OperationType::Execution | OperationType::Context => false,
+    }
 }
 
 /// What the execution loop does after an invocation.
@@ -425,6 +442,7 @@ impl Durable {
                         end_ms: now_ms(),
                         run: Duration::ZERO,
                         request_id: uuid::Uuid::new_v4().to_string(),
+                        waiting: false,
                     }
                 }
             };
@@ -462,6 +480,7 @@ impl Durable {
         }
         let start_ms = now_ms();
         let started = Instant::now();
+        let mut waiting = false;
         let outcome = match (permit, self.engine.new_store(&f.name, &f.config)) {
             (Err(_), _) => Err(InvokeError::Instantiate {
                 function: f.name.to_string(),
@@ -506,11 +525,19 @@ impl Durable {
                                 end_ms: now_ms(),
                                 run: started.elapsed(),
                                 request_id,
+                                waiting: false,
                             }));
                         }
                         None => Err(classify(&f, &store, e, false)),
                     },
-                    Ok(Ok(out)) => Ok(out),
+                    Ok(Ok(out)) => {
+                        waiting = store
+                            .data()
+                            .durable
+                            .as_ref()
+                            .is_some_and(|d| d.ops.values().any(is_waiting));
+                        Ok(out)
+                    }
                 }
             }
         };
@@ -528,6 +555,7 @@ impl Durable {
             end_ms: now_ms(),
             run,
             request_id,
+            waiting,
         }))
     }
 
@@ -560,6 +588,25 @@ impl Durable {
             }
             Ok(wit::Outcome::Failed(error)) => {
                 let error = imports::error_from_wit(error);
+                end = Some((
+                    ExecutionStatus::Failed,
+                    NewEvent::new(EventType::ExecutionFailed)
+                        .with_details(json!({ "Error": event_error(&error) })),
+                ));
+                b.execution.error = Some(error);
+            }
+            Ok(wit::Outcome::Pending) if !inv.waiting && !again => {
+                // Suspended with nothing that could ever resume it: fail
+                // now rather than hang until the execution timeout.
+                let error = ErrorObject {
+                    error_type: Some("Lamina.SuspendedWithoutWait".into()),
+                    error_message: Some(
+                        "the handler returned `pending` but no wait, callback, step retry or \
+                         invoke is outstanding, so nothing would ever resume the execution"
+                            .into(),
+                    ),
+                    ..ErrorObject::default()
+                };
                 end = Some((
                     ExecutionStatus::Failed,
                     NewEvent::new(EventType::ExecutionFailed)
