@@ -27,6 +27,10 @@ CARGO_TARGET_DIR="${LAMINA_TARGET_DIR:-$REPO/target}/guests" \
 
 step "tests"
 cargo test --workspace --locked
+# The guest SDK's own tests (replay logic against an in-memory journal) run
+# on the host target.
+CARGO_TARGET_DIR="${LAMINA_TARGET_DIR:-$REPO/target}/guests" \
+  cargo test --manifest-path examples/Cargo.toml -p lamina-sdk --locked
 
 step "durable conformance"
 # The cases in ../shared/conformance through the AWS API with boto3 (the

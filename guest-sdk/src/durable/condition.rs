@@ -291,8 +291,9 @@ impl DurableContext {
             },
         };
 
+        // A check may run again after a crash: no need to wait for the commit.
         exec.journal()
-            .step_started(&op, attempt)
+            .step_started(&op, attempt, false)
             .map_err(|err| exec.journal_failed(err))?;
         let step_ctx = StepContext::new(op.id.clone(), attempt, Logger::always(Rc::clone(exec)));
         let decided = exec

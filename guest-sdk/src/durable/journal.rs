@@ -11,8 +11,13 @@ use crate::durable_bindings::lamina::durable::types::{
 pub(crate) trait Journal {
     /// `load-state`.
     fn load_state(&self) -> ExecutionState;
-    /// `step-started`.
-    fn step_started(&self, op: &OpRef, attempt: u32) -> Result<(), JournalError>;
+    /// `step-started` (`wait_for_commit`: at-most-once steps).
+    fn step_started(
+        &self,
+        op: &OpRef,
+        attempt: u32,
+        wait_for_commit: bool,
+    ) -> Result<(), JournalError>;
     /// `step-succeeded`.
     fn step_succeeded(&self, op: &OpRef, attempt: u32, result: &str) -> Result<(), JournalError>;
     /// `step-failed`.
@@ -74,8 +79,13 @@ impl Journal for WitJournal {
         wit::load_state()
     }
 
-    fn step_started(&self, op: &OpRef, attempt: u32) -> Result<(), JournalError> {
-        wit::step_started(op, attempt)
+    fn step_started(
+        &self,
+        op: &OpRef,
+        attempt: u32,
+        wait_for_commit: bool,
+    ) -> Result<(), JournalError> {
+        wit::step_started(op, attempt, wait_for_commit)
     }
 
     fn step_succeeded(&self, op: &OpRef, attempt: u32, result: &str) -> Result<(), JournalError> {

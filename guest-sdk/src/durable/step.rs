@@ -206,8 +206,11 @@ where
     E: Into<ErrorObject>,
     F: FnOnce(&StepContext) -> Result<T, E>,
 {
+    // An at-most-once attempt must be on record before its body runs; an
+    // at-least-once one may run again after a crash anyway.
+    let wait_for_commit = config.semantics == StepSemantics::AtMostOncePerRetry;
     exec.journal()
-        .step_started(op, attempt)
+        .step_started(op, attempt, wait_for_commit)
         .map_err(|err| exec.journal_failed(err))?;
     let step_ctx = StepContext {
         operation_id: op.id.clone(),

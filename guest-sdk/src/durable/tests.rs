@@ -140,7 +140,12 @@ impl Journal for FakeJournal {
         }
     }
 
-    fn step_started(&self, op: &OpRef, attempt: u32) -> Result<(), JournalError> {
+    fn step_started(
+        &self,
+        op: &OpRef,
+        attempt: u32,
+        _wait_for_commit: bool,
+    ) -> Result<(), JournalError> {
         let mut host = self.host();
         host.upsert(op, OperationType::Step, OperationStatus::Started);
         host.op_mut(&op.id).attempt = attempt;
@@ -412,6 +417,7 @@ fn an_interrupted_at_most_once_step_is_not_run_again() {
                 sub_type: "Step".to_owned(),
             },
             1,
+            true,
         )
         .ok();
     let handler = |_: serde_json::Value, ctx: &DurableContext| {
@@ -433,7 +439,7 @@ fn a_started_at_least_once_step_runs_again() {
         name: None,
         sub_type: "Step".to_owned(),
     };
-    journal.step_started(&op, 1).ok();
+    journal.step_started(&op, 1, false).ok();
     let handler = |_: serde_json::Value, ctx: &DurableContext| {
         ctx.step(|step| Ok::<_, String>(step.attempt()))
     };

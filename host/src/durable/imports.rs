@@ -6,8 +6,8 @@ use super::shapes::{event_error, event_result};
 use super::wit::{self, lamina::durable::journal};
 use crate::journal::{
     Batch, CallbackDetails, CallbackRegistration, ChainedInvokeDetails, ErrorObject, EventType,
-    JournalError, NewEvent, Operation, OperationStatus, OperationType, StepDetails, TimerKind,
-    TimerRef, TimerSpec, WaitDetails, now_ms,
+    JournalError, NewEvent, Operation, OperationStatus, OperationType, QueuedWrite, StepDetails,
+    TimerKind, TimerRef, TimerSpec, WaitDetails, now_ms,
 };
 use crate::state::HostState;
 use serde_json::json;
@@ -29,6 +29,9 @@ pub struct DurableInvocation {
     pub function: Arc<str>,
     /// The operations as last read or written by this invocation.
     pub ops: HashMap<String, Operation>,
+    /// Writes queued without waiting for their commit (at-least-once step
+    /// starts); the next commit of this invocation checks them.
+    pub queued: Vec<QueuedWrite>,
 }
 
 type Answer<T> = wasmtime::Result<Result<T, wit::JournalError>>;
@@ -184,6 +187,21 @@ impl DurableInvocation {
         Ok(o)
     }
 
+    /// Queues `batch` (which upserts `op`) behind this invocation's earlier
+    /// writes without waiting for its commit, and remembers `op`.
+    async fn queue(&mut self, op: Operation, mut batch: Batch) -> Result<(), wit::JournalError> {
+        batch.operations.push(op.clone());
+        let q = self
+            .runtime
+            .journal
+            .enqueue(&self.arn, batch)
+            .await
+            .map_err(journal_error)?;
+        self.queued.push(q);
+        self.ops.insert(op.id.clone(), op);
+        Ok(())
+    }
+
     /// Applies `batch` (which upserts `op`) and remembers `op`.
     async fn commit(&mut self, op: Operation, mut batch: Batch) -> Result<(), wit::JournalError> {
         batch.operations.push(op.clone());
@@ -193,6 +211,10 @@ impl DurableInvocation {
             .apply(&self.arn, batch)
             .await
             .map_err(journal_error)?;
+        // Queued writes were ahead of this one: they are committed by now.
+        for q in std::mem::take(&mut self.queued) {
+            q.committed().await.map_err(journal_error)?;
+        }
         if wake {
             self.runtime.timers_changed();
         }
@@ -275,7 +297,12 @@ impl journal::Host for HostState {
         })
     }
 
-    async fn step_started(&mut self, op: wit::OpRef, attempt: u32) -> Answer<()> {
+    async fn step_started(
+        &mut self,
+        op: wit::OpRef,
+        attempt: u32,
+        wait_for_commit: bool,
+    ) -> Answer<()> {
         let d = self.durable_mut()?;
         let mut o = match d.open(&op, OperationType::Step, None) {
             Ok(o) => o,
@@ -293,7 +320,10 @@ impl journal::Host for HostState {
             kind: TimerKind::StepRetry,
             op_id: Some(o.id.clone()),
         });
-        Ok(d.commit(o, b).await)
+        if wait_for_commit {
+            return Ok(d.commit(o, b).await);
+        }
+        Ok(d.queue(o, b).await)
     }
 
     async fn step_succeeded(&mut self, op: wit::OpRef, attempt: u32, result: String) -> Answer<()> {

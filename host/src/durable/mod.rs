@@ -498,6 +498,7 @@ impl Durable {
                     arn: arn.to_string(),
                     function: f.name.clone(),
                     ops: HashMap::new(),
+                    queued: Vec::new(),
                 }));
                 let timeout = Duration::from_millis(f.config.timeout_ms);
                 let work = async {

@@ -36,6 +36,21 @@ pub use self::types::{
     StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn, now_ms,
 };
 
+/// A write queued by [`Journal::enqueue`].
+pub struct QueuedWrite(tokio::sync::oneshot::Receiver<Result<Vec<u64>>>);
+
+impl QueuedWrite {
+    /// Wraps the receiver of a queued write's answer.
+    pub fn new(answer: tokio::sync::oneshot::Receiver<Result<Vec<u64>>>) -> Self {
+        QueuedWrite(answer)
+    }
+
+    /// Waits for the commit; the event ids, as [`Journal::apply`] returns them.
+    pub async fn committed(self) -> Result<Vec<u64>> {
+        self.0.await.map_err(|_| JournalError::Closed)?
+    }
+}
+
 /// The result type of journal operations.
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 
@@ -87,6 +102,13 @@ pub trait Journal: Send + Sync {
     /// Applies one atomic batch of updates to one execution (see [`Batch`])
     /// and returns the event ids assigned to `batch.events`, in order.
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>>;
+
+    /// Queues `batch` like [`Journal::apply`] but resolves as soon as it is
+    /// queued behind every write queued before it, not when it is
+    /// committed: a later write of the same caller commits after it (maybe
+    /// in the same transaction). [`QueuedWrite::committed`] tells how it
+    /// ended.
+    fn enqueue<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, QueuedWrite>;
 
     /// Up to `limit` history events of the execution with ids greater than
     /// `after_event_id` (0 for the start), in ascending id order.

@@ -17,7 +17,7 @@ use super::writer::{self, Reply, Request, WriterStats};
 use super::{
     Batch, CallbackRef, CreateOutcome, Execution, ExecutionPage, ExecutionState, HistoryEvent,
     Journal, JournalError, JournalFuture, JournalStats, ListCursor, ListQuery, NewExecution,
-    Result, Timer,
+    QueuedWrite, Result, Timer,
 };
 
 /// The schema version this build reads and writes. Stored in the `meta`
@@ -436,6 +436,22 @@ impl Journal for RedbJournal {
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>> {
         let arn = arn.to_owned();
         Box::pin(self.write(move |reply| Request::Apply { arn, batch, reply }))
+    }
+
+    fn enqueue<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, QueuedWrite> {
+        let arn = arn.to_owned();
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            self.requests
+                .send(Request::Apply {
+                    arn,
+                    batch,
+                    reply: Reply::new(reply),
+                })
+                .await
+                .map_err(|_| JournalError::Closed)?;
+            Ok(QueuedWrite::new(answer))
+        })
     }
 
     fn history<'a>(
