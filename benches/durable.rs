@@ -21,10 +21,11 @@ use lamina::durable::Durable;
 use lamina::engine::LaminaEngine;
 use lamina::journal::{ExecutionStatus, RedbJournal};
 use lamina::registry::{Function, Registry};
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+
+#[path = "support/guests.rs"]
+mod guests;
 
 const FUNCTION: &str = "bench-steps";
 
@@ -35,17 +36,7 @@ struct Setup {
 }
 
 fn setup(rt: &tokio::runtime::Runtime) -> Setup {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf();
-    let status = Command::new("bash")
-        .arg(repo.join("scripts/build-guests.sh"))
-        .stdout(Stdio::null())
-        .status()
-        .expect("build guests");
-    assert!(status.success(), "building the guests failed");
-    let wasm = repo.join("target/guests/wasm32-wasip2/release/durable_cases.wasm");
+    let wasm = guests::guest("durable_cases");
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Arc::new(
         LaminaEngine::new(&EngineConfig {

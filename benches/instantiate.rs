@@ -17,24 +17,11 @@ use lamina::engine::LaminaEngine;
 use lamina::modes::managed::ManagedPool;
 use lamina::modes::standard;
 use lamina::registry::{Function, Registry};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-fn guest(name: &str) -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf();
-    let status = Command::new("bash")
-        .arg(repo.join("scripts/build-guests.sh"))
-        .stdout(Stdio::null())
-        .status()
-        .expect("build guests");
-    assert!(status.success(), "building the guests failed");
-    repo.join("target/guests/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"))
-}
+#[path = "support/guests.rs"]
+mod guests;
+use guests::guest;
 
 fn load(pooling: bool, name: &str) -> (Arc<LaminaEngine>, Arc<Function>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");

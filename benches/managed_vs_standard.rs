@@ -10,7 +10,6 @@
 //! (LAMINA_BENCH_SECS, LAMINA_BENCH_CLIENTS and LAMINA_BENCH_ROUNDS override).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,12 +22,8 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
+#[path = "support/guests.rs"]
+mod guests;
 
 struct Server {
     child: Child,
@@ -171,13 +166,7 @@ fn main() {
     let secs = env_or("LAMINA_BENCH_SECS", 5);
     let clients = env_or("LAMINA_BENCH_CLIENTS", 64);
     let rounds = env_or("LAMINA_BENCH_ROUNDS", 3);
-    let status = Command::new("bash")
-        .arg(repo().join("scripts/build-guests.sh"))
-        .stdout(Stdio::null())
-        .status()
-        .expect("build guests");
-    assert!(status.success());
-    let wasm = repo().join("target/guests/wasm32-wasip2/release/io_wait.wasm");
+    let wasm = guests::guest("io_wait");
     let component = format!("{:?}", wasm.display().to_string());
     let standard = format!("[functions.io-wait]\ncomponent = {component}\n");
     let managed = format!(

@@ -145,7 +145,7 @@ pub struct HostMetrics {
 }
 
 /// Writes the `# HELP` and `# TYPE` lines of a metric family.
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 

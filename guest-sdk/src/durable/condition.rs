@@ -70,16 +70,14 @@ impl<S> WaitStrategyConfig<S> {
     /// The delay in whole seconds (at least one) after check `attempt`,
     /// given `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u64 {
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let max = self.max_delay.as_secs_f64();
-        let base = (self.initial_delay.as_secs_f64() * self.backoff_rate.powi(exponent)).min(max);
-        let base = if base.is_finite() { base.max(0.0) } else { max };
-        let unit = unit.clamp(0.0, 1.0);
-        let delay = match self.jitter {
-            Jitter::None => base,
-            Jitter::Full => base * unit,
-            Jitter::Half => base / 2.0 + base / 2.0 * unit,
-        };
+        let delay = crate::durable::retry::backoff(
+            self.initial_delay,
+            self.max_delay,
+            self.backoff_rate,
+            self.jitter,
+            attempt,
+            unit,
+        );
         // `as` saturates for floats out of range.
         (delay.ceil() as u64).max(1)
     }

@@ -104,16 +104,14 @@ impl RetryConfig {
     /// The delay in whole seconds (at least one) after failed attempt
     /// `attempt`, given `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u32 {
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let max = self.max_delay.as_secs_f64();
-        let base = (self.initial_delay.as_secs_f64() * self.backoff_rate.powi(exponent)).min(max);
-        let base = if base.is_finite() { base.max(0.0) } else { max };
-        let unit = unit.clamp(0.0, 1.0);
-        let delay = match self.jitter {
-            Jitter::None => base,
-            Jitter::Full => base * unit,
-            Jitter::Half => base / 2.0 + base / 2.0 * unit,
-        };
+        let delay = backoff(
+            self.initial_delay,
+            self.max_delay,
+            self.backoff_rate,
+            self.jitter,
+            attempt,
+            unit,
+        );
         // `as` saturates for floats out of range.
         (delay.round() as u32).max(1)
     }
@@ -233,4 +231,28 @@ pub(crate) fn random_unit() -> f64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let bits = RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
     (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The delay in (fractional) seconds after attempt `attempt` (1-based) of an
+/// exponential backoff: `initial × rate^(attempt-1)`, capped at `max`, then
+/// jittered by `unit`, a number in `[0, 1)`. Shared by step retries and
+/// wait-for-condition polling, which round it differently.
+pub(crate) fn backoff(
+    initial: Duration,
+    max: Duration,
+    rate: f64,
+    jitter: Jitter,
+    attempt: u32,
+    unit: f64,
+) -> f64 {
+    let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+    let max = max.as_secs_f64();
+    let base = (initial.as_secs_f64() * rate.powi(exponent)).min(max);
+    let base = if base.is_finite() { base.max(0.0) } else { max };
+    let unit = unit.clamp(0.0, 1.0);
+    match jitter {
+        Jitter::None => base,
+        Jitter::Full => base * unit,
+        Jitter::Half => base / 2.0 + base / 2.0 * unit,
+    }
 }

@@ -165,6 +165,18 @@ impl DurableInvocation {
         }
     }
 
+    /// A new operation for `op`, which must not be recorded yet.
+    fn fresh(&self, op: &wit::OpRef, t: OperationType) -> Result<Operation, String> {
+        if self.ops.contains_key(&op.id) {
+            return Err(format!(
+                "{} {} was already started",
+                t.as_str().to_lowercase().replace('_', " "),
+                op.id
+            ));
+        }
+        self.operation(op, t)
+    }
+
     /// Like [`DurableInvocation::operation`], for a transition that needs the
     /// operation still open, with an optional payload to size-check.
     fn open(
@@ -396,13 +408,10 @@ impl journal::Host for HostState {
 
     async fn wait_started(&mut self, op: wit::OpRef, seconds: u64) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::Wait) {
+        let mut o = match d.fresh(&op, OperationType::Wait) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if d.ops.contains_key(&op.id) {
-            return invalid(format!("wait {} was already started", op.id));
-        }
         if seconds == 0 || seconds > super::MAX_DURATION_S {
             return invalid(format!(
                 "a wait lasts 1 to {} seconds, not {seconds}",
@@ -489,13 +498,10 @@ impl journal::Host for HostState {
 
     async fn context_started(&mut self, op: wit::OpRef) -> Answer<()> {
         let d = self.durable_mut()?;
-        let o = match d.operation(&op, OperationType::Context) {
+        let o = match d.fresh(&op, OperationType::Context) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if d.ops.contains_key(&op.id) {
-            return invalid(format!("context {} was already started", op.id));
-        }
         let mut b = started_batch();
         b.events
             .push(NewEvent::for_operation(EventType::ContextStarted, &o).with_details(json!({})));
@@ -547,13 +553,10 @@ impl journal::Host for HostState {
         tenant_id: Option<String>,
     ) -> Answer<()> {
         let d = self.durable_mut()?;
-        let mut o = match d.operation(&op, OperationType::ChainedInvoke) {
+        let mut o = match d.fresh(&op, OperationType::ChainedInvoke) {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
-        if d.ops.contains_key(&op.id) {
-            return invalid(format!("chained invoke {} was already started", op.id));
-        }
         if let Err(m) = check_payload("the invoke payload", &payload) {
             return invalid(m);
         }

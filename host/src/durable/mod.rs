@@ -390,6 +390,21 @@ impl Durable {
             .ok_or_else(|| not_found(arn))
     }
 
+    /// The execution and (when `op_id` is given) its operation `op_id`:
+    /// the two rows a host-side completion needs, not the whole state.
+    async fn execution_and_op(
+        &self,
+        arn: &str,
+        op_id: Option<&str>,
+    ) -> Result<(Execution, Option<Operation>), DurableError> {
+        let execution = self.get(arn).await?;
+        let op = match op_id {
+            Some(id) => self.journal.operation(arn, id).await?,
+            None => None,
+        };
+        Ok((execution, op))
+    }
+
     fn notify_end(&self, arn: &str) {
         self.metrics.ended.fetch_add(1, Ordering::Relaxed);
         if let Some(ws) = lock(&self.waiters).remove(arn) {
@@ -739,24 +754,19 @@ impl Durable {
             allow_after_end: true,
             ..Batch::default()
         };
-        let state = match self.journal.load_state(&t.arn).await {
-            Ok(s) => s,
+        let (execution, op) = match self.execution_and_op(&t.arn, t.op_id.as_deref()).await {
+            Ok(v) => v,
             Err(e) => {
                 tracing::warn!(execution = %t.arn, "timer for an unreadable execution: {e}");
                 let _ = self.journal.apply(&t.arn, clear_only).await;
                 return;
             }
         };
-        if state.execution.status.is_terminal() {
+        if execution.status.is_terminal() {
             let _ = self.journal.apply(&t.arn, clear_only).await;
             return;
         }
         let now = now_ms();
-        let op = t
-            .op_id
-            .as_ref()
-            .and_then(|id| state.operations.iter().find(|o| &o.id == id))
-            .cloned();
         let mut b = Batch {
             clear_timers: vec![slot],
             ..Batch::default()
@@ -777,7 +787,7 @@ impl Durable {
                 b.execution.error = Some(error);
                 b.execution.end_ms = Some(now);
                 b.operations.push(execution_op(
-                    state.execution.start_ms,
+                    execution.start_ms,
                     ExecutionStatus::TimedOut,
                     now,
                 ));
@@ -910,15 +920,15 @@ impl Durable {
             )));
         };
         let _g = self.lock_execution(&r.arn).await;
-        let state = self.journal.load_state(&r.arn).await?;
-        if state.execution.status.is_terminal() {
+        let (execution, op) = self.execution_and_op(&r.arn, Some(&r.op_id)).await?;
+        if execution.status.is_terminal() {
             return Err(DurableError::Invalid(format!(
                 "callback {callback_id} belongs to execution {} which has ended ({})",
                 r.arn,
-                state.execution.status.as_str()
+                execution.status.as_str()
             )));
         }
-        let Some(mut op) = state.operations.into_iter().find(|o| o.id == r.op_id) else {
+        let Some(mut op) = op else {
             return Err(DurableError::NotFound(format!(
                 "callback {callback_id}: its operation {} is not in the journal",
                 r.op_id
@@ -1177,11 +1187,11 @@ impl Durable {
         outcome: Result<String, ErrorObject>,
     ) -> Result<(), DurableError> {
         let _g = self.lock_execution(arn).await;
-        let state = self.journal.load_state(arn).await?;
-        if state.execution.status.is_terminal() {
+        let (execution, op) = self.execution_and_op(arn, Some(op_id)).await?;
+        if execution.status.is_terminal() {
             return Ok(());
         }
-        let Some(mut op) = state.operations.into_iter().find(|o| o.id == op_id) else {
+        let Some(mut op) = op else {
             return Ok(());
         };
         if op.status != OperationStatus::Started {
@@ -1277,6 +1287,7 @@ impl Durable {
     /// per function the executions with a live instance and those waiting
     /// (hibernating: journal rows only, no instance).
     pub async fn render_metrics(&self, out: &mut String) {
+        use crate::metrics::header;
         use std::fmt::Write;
         let counters = [
             (
@@ -1315,25 +1326,35 @@ impl Durable {
                 &self.metrics.crashes,
             ),
         ];
-        for (name, help, v) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                v.load(Ordering::Relaxed)
-            );
-        }
         let stats = self.journal.stats();
-        let _ = writeln!(
+        let counters = counters
+            .map(|(name, help, v)| (name, help, v.load(Ordering::Relaxed)))
+            .into_iter()
+            .chain([
+                (
+                    "lamina_journal_commits_total",
+                    "Journal write transactions.",
+                    stats.commits,
+                ),
+                (
+                    "lamina_journal_requests_total",
+                    "Journal write requests.",
+                    stats.requests,
+                ),
+            ]);
+        for (name, help, v) in counters {
+            header(out, name, "counter", help);
+            let _ = writeln!(out, "{name} {v}");
+        }
+        header(
             out,
-            "# HELP lamina_journal_commits_total Journal write transactions.\n# TYPE lamina_journal_commits_total counter\nlamina_journal_commits_total {}\n\
-             # HELP lamina_journal_requests_total Journal write requests.\n# TYPE lamina_journal_requests_total counter\nlamina_journal_requests_total {}",
-            stats.commits, stats.requests
+            "lamina_durable_executions",
+            "gauge",
+            "Running durable executions: `active` have an invocation running or owed, \
+             `waiting` hold no instance.",
         );
-        let _ = writeln!(
-            out,
-            "# HELP lamina_durable_executions Running durable executions: `active` have an invocation running or owed, `waiting` hold no instance.\n# TYPE lamina_durable_executions gauge"
-        );
-        let active: Vec<String> = lock(&self.active).keys().cloned().collect();
+        let active: std::collections::HashSet<String> =
+            lock(&self.active).keys().cloned().collect();
         for f in self.functions.values() {
             let running = self
                 .journal
@@ -1347,17 +1368,19 @@ impl Durable {
                 .map(|p| p.executions)
                 .unwrap_or_default();
             let busy = running.iter().filter(|e| active.contains(&e.arn)).count();
-            let _ = writeln!(
-                out,
-                "lamina_durable_executions{{function=\"{}\",state=\"active\"}} {busy}\nlamina_durable_executions{{function=\"{}\",state=\"waiting\"}} {}",
-                f.name,
-                f.name,
-                running.len() - busy
-            );
+            for (state, n) in [("active", busy), ("waiting", running.len() - busy)] {
+                let _ = writeln!(
+                    out,
+                    "lamina_durable_executions{{function=\"{}\",state=\"{state}\"}} {n}",
+                    f.name
+                );
+            }
         }
-        let _ = writeln!(
+        header(
             out,
-            "# HELP lamina_durable_instances_live Live instances of durable functions.\n# TYPE lamina_durable_instances_live gauge"
+            "lamina_durable_instances_live",
+            "gauge",
+            "Live instances of durable functions.",
         );
         for f in self.functions.values() {
             let _ = writeln!(

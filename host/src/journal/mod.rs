@@ -99,6 +99,14 @@ pub trait Journal: Send + Sync {
     /// An unknown ARN is [`JournalError::ExecutionNotFound`].
     fn load_state<'a>(&'a self, arn: &'a str) -> JournalFuture<'a, ExecutionState>;
 
+    /// One operation of an execution, if it is recorded, without reading
+    /// the others (for host-side completions of one operation).
+    fn operation<'a>(
+        &'a self,
+        arn: &'a str,
+        op_id: &'a str,
+    ) -> JournalFuture<'a, Option<Operation>>;
+
     /// Applies one atomic batch of updates to one execution (see [`Batch`])
     /// and returns the event ids assigned to `batch.events`, in order.
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>>;

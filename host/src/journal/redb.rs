@@ -11,13 +11,13 @@ use tokio::sync::oneshot;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_SCHEMA_VERSION, NAMES,
     OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, decode_event, decode_timer, read_callback,
-    read_execution, read_input, read_operations, storage,
+    read_execution, read_input, read_operation, read_operations, storage,
 };
 use super::writer::{self, Reply, Request, WriterStats};
 use super::{
     Batch, CallbackRef, CreateOutcome, Execution, ExecutionPage, ExecutionState, HistoryEvent,
     Journal, JournalError, JournalFuture, JournalStats, ListCursor, ListQuery, NewExecution,
-    QueuedWrite, Result, Timer,
+    Operation, QueuedWrite, Result, Timer,
 };
 
 /// The schema version this build reads and writes. Stored in the `meta`
@@ -431,6 +431,18 @@ impl Journal for RedbJournal {
 
     fn load_state<'a>(&'a self, arn: &'a str) -> JournalFuture<'a, ExecutionState> {
         Box::pin(async move { self.load_state_now(arn) })
+    }
+
+    fn operation<'a>(
+        &'a self,
+        arn: &'a str,
+        op_id: &'a str,
+    ) -> JournalFuture<'a, Option<Operation>> {
+        Box::pin(async move {
+            let txn = self.read()?;
+            let table = txn.open_table(OPERATIONS).map_err(storage)?;
+            read_operation(&table, arn, op_id)
+        })
     }
 
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>> {

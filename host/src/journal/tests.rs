@@ -860,3 +860,39 @@ async fn concurrent_writers_are_group_committed() {
     let ids: Vec<u64> = history.iter().map(|e| e.event_id).collect();
     assert_eq!(ids, (1..=21).collect::<Vec<u64>>());
 }
+
+#[tokio::test]
+async fn one_operation_reads_alone_and_queued_writes_commit_in_order() {
+    let (_dir, journal) = temp_journal();
+    let exec = create(&journal, new_execution("f", None, "{}")).await;
+    assert_eq!(journal.operation(&exec.arn, "1").await.expect("read"), None);
+
+    let started = step("1", OperationStatus::Started);
+    let queued = journal
+        .enqueue(
+            &exec.arn,
+            Batch {
+                operations: vec![started.clone()],
+                events: vec![event(EventType::StepStarted, &started)],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("enqueue");
+    let done = step("1", OperationStatus::Succeeded);
+    let later = journal
+        .apply(
+            &exec.arn,
+            Batch {
+                operations: vec![done.clone()],
+                events: vec![event(EventType::StepSucceeded, &done)],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("apply");
+    let first = queued.committed().await.expect("queued write committed");
+    assert!(first[0] < later[0], "queued {first:?} after {later:?}");
+    let op = journal.operation(&exec.arn, "1").await.expect("read");
+    assert_eq!(op.map(|o| o.status), Some(OperationStatus::Succeeded));
+}
