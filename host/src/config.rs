@@ -147,10 +147,20 @@ pub struct FunctionConfig {
     /// Durable functions: how long an execution may run in all, in seconds
     /// (from 1 to 366 days; default 366 days).
     pub execution_timeout_s: u64,
+    /// Durable functions: how long an ended execution is kept, in seconds
+    /// (`retention_days` or `retention_s`; default `[durable] retention_days`).
+    pub retention_s: u64,
 }
 
 /// The default and largest durable execution timeout: 366 days, in seconds.
 pub const MAX_EXECUTION_TIMEOUT_S: u64 = 366 * 24 * 3600;
+/// Default retention of ended durable executions, in days (AWS's
+/// `DurableConfig.RetentionPeriodInDays` default).
+pub const DEFAULT_RETENTION_DAYS: u64 = 30;
+/// Longest retention of ended durable executions, in days (AWS's maximum).
+pub const MAX_RETENTION_DAYS: u64 = 90;
+/// Default interval between two retention sweeps, in seconds.
+pub const DEFAULT_RETENTION_SWEEP_INTERVAL_S: u64 = 600;
 
 impl FunctionConfig {
     /// A function with default settings for `component`.
@@ -165,6 +175,26 @@ impl FunctionConfig {
             dirs: BTreeMap::new(),
             mode: Mode::Standard,
             execution_timeout_s: MAX_EXECUTION_TIMEOUT_S,
+            retention_s: DEFAULT_RETENTION_DAYS * 86_400,
+        }
+    }
+}
+
+/// Host-wide durable settings (`[durable]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurableSettings {
+    /// Retention of ended executions of functions that set none (and of
+    /// functions no longer configured), in seconds.
+    pub retention_s: u64,
+    /// Interval between two retention sweeps, in seconds.
+    pub retention_sweep_interval_s: u64,
+}
+
+impl Default for DurableSettings {
+    fn default() -> Self {
+        DurableSettings {
+            retention_s: DEFAULT_RETENTION_DAYS * 86_400,
+            retention_sweep_interval_s: DEFAULT_RETENTION_SWEEP_INTERVAL_S,
         }
     }
 }
@@ -195,6 +225,8 @@ pub struct HostConfig {
     pub engine: EngineConfig,
     /// Declared functions, in name order.
     pub functions: Vec<FunctionConfig>,
+    /// Host-wide durable settings (retention).
+    pub durable: DurableSettings,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,6 +238,15 @@ struct FileConfig {
     engine: EngineSection,
     #[serde(default)]
     functions: BTreeMap<String, FunctionSection>,
+    #[serde(default)]
+    durable: DurableSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DurableSection {
+    retention_days: Option<u64>,
+    retention_sweep_interval_s: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,6 +279,8 @@ struct FunctionSection {
     dirs: BTreeMap<String, PathBuf>,
     mode: Option<ModeName>,
     execution_timeout_s: Option<u64>,
+    retention_days: Option<u64>,
+    retention_s: Option<u64>,
     min_environments: Option<u32>,
     max_environments: Option<u32>,
     max_concurrency: Option<u32>,
@@ -365,6 +408,7 @@ impl HostConfig {
             path: origin.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        let durable = durable_settings(&file.durable)?;
         let mut functions = Vec::with_capacity(file.functions.len());
         for (name, f) in file.functions {
             let key = format!("functions.{name}");
@@ -376,6 +420,7 @@ impl HostConfig {
             cfg.memory_mb = f.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
             cfg.timeout_ms = f.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
             cfg.execution_timeout_s = f.execution_timeout_s.unwrap_or(MAX_EXECUTION_TIMEOUT_S);
+            cfg.retention_s = function_retention_s(&f, &key)?.unwrap_or(durable.retention_s);
             cfg.env = f.env;
             cfg.dirs = f
                 .dirs
@@ -395,7 +440,9 @@ impl HostConfig {
             max_instances: file.engine.max_instances,
             max_memory_mb: file.engine.max_memory_mb,
         };
-        sections.finish(functions, overrides)
+        let mut cfg = sections.finish(functions, overrides)?;
+        cfg.durable = durable;
+        Ok(cfg)
     }
 
     /// A host serving one component, like `wasmtime serve app.wasm`; the
@@ -511,9 +558,59 @@ impl Sections {
                 cache_dir,
             },
             functions,
+            durable: DurableSettings::default(),
         };
         cfg.validate()?;
         Ok(cfg)
+    }
+}
+
+/// `[durable]`: the host-wide retention (1 to 90 days) and sweep interval.
+fn durable_settings(d: &DurableSection) -> Result<DurableSettings, ConfigError> {
+    let mut s = DurableSettings::default();
+    if let Some(days) = d.retention_days {
+        s.retention_s = retention_days_s(days, "durable.retention_days")?;
+    }
+    if let Some(interval) = d.retention_sweep_interval_s {
+        if interval == 0 {
+            return Err(invalid(
+                "durable.retention_sweep_interval_s",
+                "must be at least 1",
+            ));
+        }
+        s.retention_sweep_interval_s = interval;
+    }
+    Ok(s)
+}
+
+/// A retention in days (1 to 90, AWS's `RetentionPeriodInDays` range), in seconds.
+fn retention_days_s(days: u64, key: &str) -> Result<u64, ConfigError> {
+    if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(invalid(
+            key,
+            &format!("{days} is out of range: must be between 1 and {MAX_RETENTION_DAYS} days"),
+        ));
+    }
+    Ok(days * 86_400)
+}
+
+/// A function's own retention (`retention_days`, or `retention_s` for
+/// retentions shorter than a day), if it sets one.
+fn function_retention_s(f: &FunctionSection, key: &str) -> Result<Option<u64>, ConfigError> {
+    match (f.retention_days, f.retention_s) {
+        (Some(_), Some(_)) => Err(invalid(
+            &format!("{key}.retention_s"),
+            "set either retention_days or retention_s, not both",
+        )),
+        (Some(days), None) => retention_days_s(days, &format!("{key}.retention_days")).map(Some),
+        (None, Some(s)) if s == 0 || s > MAX_RETENTION_DAYS * 86_400 => Err(invalid(
+            &format!("{key}.retention_s"),
+            &format!(
+                "{s} is out of range: must be between 1 and {} ({MAX_RETENTION_DAYS} days)",
+                MAX_RETENTION_DAYS * 86_400
+            ),
+        )),
+        (None, s) => Ok(s),
     }
 }
 
@@ -655,6 +752,39 @@ mod tests {
         let err = parse("[functions.c]\ncomponent = \"c.wasm\"\nmode = \"warm\"\n")
             .expect_err("bad mode");
         assert!(err.to_string().contains("warm"), "{err}");
+    }
+
+    #[test]
+    fn retention_defaults_to_30_days_and_is_checked() {
+        let cfg = parse("[functions.w]\ncomponent = \"w.wasm\"\n").expect("defaults");
+        assert_eq!(cfg.functions[0].retention_s, 30 * 86_400);
+        assert_eq!(cfg.durable.retention_s, 30 * 86_400);
+        assert_eq!(cfg.durable.retention_sweep_interval_s, 600);
+        let cfg = parse(
+            "[durable]\nretention_days = 7\nretention_sweep_interval_s = 5\n\
+             [functions.a]\ncomponent = \"a.wasm\"\n\
+             [functions.b]\ncomponent = \"b.wasm\"\nretention_days = 90\n\
+             [functions.c]\ncomponent = \"c.wasm\"\nretention_s = 2\n",
+        )
+        .expect("retention");
+        let r: Vec<u64> = cfg.functions.iter().map(|f| f.retention_s).collect();
+        assert_eq!(r, [7 * 86_400, 90 * 86_400, 2]);
+        assert_eq!(cfg.durable.retention_sweep_interval_s, 5);
+        for (text, key) in [
+            ("[durable]\nretention_days = 91\n", "durable.retention_days"),
+            ("[durable]\nretention_days = 0\n", "durable.retention_days"),
+            (
+                "[functions.a]\ncomponent = \"a.wasm\"\nretention_days = 1\nretention_s = 1\n",
+                "functions.a.retention_s",
+            ),
+            (
+                "[functions.a]\ncomponent = \"a.wasm\"\nretention_s = 0\n",
+                "functions.a.retention_s",
+            ),
+        ] {
+            let err = parse(text).expect_err(text);
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]

@@ -639,3 +639,91 @@ async fn suspending_with_nothing_outstanding_fails_instead_of_hanging() {
     let done = execution(&host, &arn.expect("ARN")).await;
     assert_eq!(done["Status"], "FAILED", "{done}");
 }
+
+#[tokio::test]
+async fn a_step_rerun_after_a_kill_has_one_step_started_per_attempt() {
+    let host = start(tempfile::tempdir().expect("tempdir"), &[]);
+    let input = json!({ "n": 7, "wait": 0, "slow": "alo", "slow_ms": 4000 }).to_string();
+    let (status, arn, body) =
+        start_execution(&host, "crash-mix", Some("rerun"), &input, "Event").await;
+    assert_eq!(status, 202, "{body}");
+    let arn = arn.expect("ARN");
+    // Kill while the at-least-once step `slow` runs: its StepStarted is
+    // committed and its body has begun.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let events = history(&host, &arn).await;
+        let started = events
+            .iter()
+            .any(|e| e["EventType"] == "StepStarted" && e["Name"] == "slow");
+        if started && count(&effects(host.state.path()), "7 slow") == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "step slow never started: {events:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state = host.stop(); // SIGKILL
+    assert_eq!(
+        count(&effects(state.path()), "7 c"),
+        0,
+        "the kill came late"
+    );
+    let host = start(state, &[]);
+    let done = wait_done(&host, &arn, Duration::from_secs(60)).await;
+    assert_eq!(done["Status"], "SUCCEEDED", "{done}");
+    // The interrupted attempt ran again ...
+    assert_eq!(count(&effects(host.state.path()), "7 slow"), 2);
+    // ... and is recorded as one attempt: one StepStarted, one StepSucceeded.
+    let events = history(&host, &arn).await;
+    let slow: Vec<&str> = events
+        .iter()
+        .filter(|e| e["Name"] == "slow")
+        .filter_map(|e| e["EventType"].as_str())
+        .collect();
+    assert_eq!(slow, ["StepStarted", "StepSucceeded"], "{events:#?}");
+    let attempt = events
+        .iter()
+        .find(|e| e["EventType"] == "StepSucceeded" && e["Name"] == "slow")
+        .map(|e| e["StepSucceededDetails"]["RetryDetails"]["CurrentAttempt"].clone());
+    assert_eq!(attempt, Some(json!(1)), "{events:#?}");
+}
+
+#[tokio::test]
+async fn history_payloads_have_the_botocore_shape_by_default() {
+    let host = start(tempfile::tempdir().expect("tempdir"), &[]);
+    let input = json!({ "n": 1, "wait": 0, "slow": "none" }).to_string();
+    let (status, arn, body) =
+        start_execution(&host, "crash-mix", None, &input, "RequestResponse").await;
+    assert_eq!(status, 200, "{body}");
+    let arn = arn.expect("ARN");
+    // Without IncludeExecutionData (AWS's default is true).
+    let (status, v) = get(
+        &host,
+        &format!("/2025-12-01/durable-executions/{}/history", enc(&arn)),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let events = v["Events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        events[0]["ExecutionStartedDetails"]["Input"],
+        json!({ "Payload": input, "Truncated": false }),
+        "{events:#?}"
+    );
+    let mut shaped = 0;
+    for e in &events {
+        let details = &e[format!("{}Details", e["EventType"].as_str().unwrap_or(""))];
+        for key in ["Input", "Result", "Error"] {
+            if let Some(field) = details.get(key) {
+                assert!(
+                    field.get("Payload").is_some() && field["Truncated"] == false,
+                    "{key} of {e}"
+                );
+                shaped += 1;
+            }
+        }
+    }
+    assert!(shaped >= 4, "{events:#?}"); // input, 2 step results, execution result
+}

@@ -8,5 +8,6 @@ mod faults;
 mod handler;
 mod http;
 mod managed;
+mod retention;
 mod startup;
 mod support;

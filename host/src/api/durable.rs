@@ -219,7 +219,9 @@ fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
 }
 
 async fn history(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
-    let include = flag(query, "IncludeExecutionData")?;
+    // AWS's default is true: payloads are left out only when asked.
+    let include = query_value(query, "IncludeExecutionData").is_none()
+        || flag(query, "IncludeExecutionData")?;
     let reverse = flag(query, "ReverseOrder")?;
     let limit = max_items(query, MAX_ITEMS)?;
     let marker = marker_u64(query)?;

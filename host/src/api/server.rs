@@ -102,6 +102,7 @@ impl Host {
             .collect();
         let durable =
             Durable::start(self.engine.clone(), Arc::new(journal), functions, targets).await?;
+        durable.start_retention(&self.config.durable);
         self.durable = Some(durable);
         Ok(())
     }

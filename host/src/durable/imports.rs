@@ -270,6 +270,12 @@ fn schedule_attempt(
     json!({ "CurrentAttempt": attempt, "NextAttemptDelaySeconds": delay })
 }
 
+/// Whether `o` is already STARTED for `attempt` (journaled by an
+/// invocation that did not finish it).
+fn rerun_of_started_attempt(o: &Operation, attempt: u32) -> bool {
+    o.status == OperationStatus::Started && o.step.as_ref().is_some_and(|s| s.attempt == attempt)
+}
+
 fn started_batch() -> Batch {
     let mut b = Batch::default();
     b.execution.metering.operations = 1;
@@ -320,6 +326,12 @@ impl journal::Host for HostState {
             Ok(o) => o,
             Err(m) => return invalid(m),
         };
+        if rerun_of_started_attempt(&o, attempt.max(1)) {
+            // An at-least-once attempt interrupted (crash, timeout) and run
+            // again: it is on record as started, and AWS records the re-run
+            // without a second StepStarted.
+            return Ok(Ok(()));
+        }
         o.status = OperationStatus::Started;
         o.step = Some(StepDetails {
             attempt: attempt.max(1),
@@ -572,7 +584,7 @@ impl journal::Host for HostState {
         });
         let mut details = json!({
             "FunctionName": target,
-            "Input": { "Payload": payload },
+            "Input": super::shapes::event_input(&payload),
             "ExecutedVersion": "$LATEST",
             "DurableExecutionArn": child_arn,
         });

@@ -21,6 +21,7 @@
 
 pub mod imports;
 pub mod metering;
+pub mod retention;
 pub mod shapes;
 pub mod wit;
 
@@ -336,7 +337,7 @@ impl Durable {
             )],
             events: vec![
                 NewEvent::new(EventType::ExecutionStarted).with_details(json!({
-                    "Input": { "Payload": input },
+                    "Input": shapes::event_input(&input),
                     "ExecutionTimeout": timeout_s,
                 })),
             ],

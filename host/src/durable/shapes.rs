@@ -9,8 +9,20 @@ pub fn timestamp(ms: u64) -> Value {
     json!(ms as f64 / 1000.0)
 }
 
+/// Longest payload a history event carries, in bytes: the `max` of
+/// botocore's `OperationPayload` and `InputPayload` (6 MiB). A longer
+/// `Payload` is cut to this size (at a character boundary) and its
+/// `Truncated` flag set; for an `ErrorObject` the limit applies to its
+/// strings together.
+pub const HISTORY_PAYLOAD_LIMIT: usize = 6_291_456;
+
 /// An `EventResult` carrying `payload`.
 pub fn event_result(payload: &str) -> Value {
+    json!({ "Payload": payload })
+}
+
+/// An `EventInput` carrying `payload`.
+pub fn event_input(payload: &str) -> Value {
     json!({ "Payload": payload })
 }
 
@@ -63,8 +75,8 @@ pub fn execution_detail(e: &Execution, input: Option<&str>, metering: Value) -> 
     v
 }
 
-/// An `Event` of the history; without `include_data`, input and result
-/// payloads are left out (as AWS does unless `IncludeExecutionData` is set).
+/// An `Event` of the history; without `include_data` (AWS's
+/// `IncludeExecutionData=false`), input and result payloads are left out.
 pub fn history_event(ev: &HistoryEvent, include_data: bool) -> Value {
     let mut m = Map::new();
     m.insert("EventType".into(), json!(ev.event_type.as_str()));
@@ -85,6 +97,7 @@ pub fn history_event(ev: &HistoryEvent, include_data: bool) -> Value {
     } else {
         ev.details.clone()
     };
+    event_payloads(&mut details, HISTORY_PAYLOAD_LIMIT);
     if !include_data {
         for key in ["Input", "Result"] {
             if let Some(obj) = details.get_mut(key).and_then(Value::as_object_mut) {
@@ -94,6 +107,73 @@ pub fn history_event(ev: &HistoryEvent, include_data: bool) -> Value {
     }
     m.insert(format!("{}Details", ev.event_type.as_str()), details);
     Value::Object(m)
+}
+
+/// Gives every `Input`, `Result` and `Error` of event details botocore's
+/// `EventInput` / `EventResult` / `EventError` shape, `{Payload, Truncated}`,
+/// cutting payloads longer than `limit` bytes.
+fn event_payloads(details: &mut Value, limit: usize) {
+    for key in ["Input", "Result", "Error"] {
+        let Some(field) = details.get_mut(key) else {
+            continue;
+        };
+        // Details journaled before the shape was settled may hold the bare payload.
+        if !field.get("Payload").is_some_and(|_| field.is_object()) {
+            let payload = std::mem::take(field);
+            *field = json!({ "Payload": payload });
+        }
+        let truncated = match field.get_mut("Payload") {
+            Some(Value::String(text)) => truncate(text, limit),
+            Some(Value::Object(error)) => truncate_error(error, limit),
+            _ => false,
+        };
+        let already = field.get("Truncated").and_then(Value::as_bool) == Some(true);
+        field["Truncated"] = json!(truncated || already);
+    }
+}
+
+/// Cuts `text` to at most `limit` bytes at a character boundary; whether it cut.
+fn truncate(text: &mut String, limit: usize) -> bool {
+    if text.len() <= limit {
+        return false;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
+}
+
+/// Cuts the strings of an `ErrorObject` (type, message, data, then stack
+/// trace lines, in that order) to `limit` bytes together; whether it cut.
+fn truncate_error(error: &mut Map<String, Value>, limit: usize) -> bool {
+    let mut left = limit;
+    let mut cut = false;
+    for key in ["ErrorType", "ErrorMessage", "ErrorData"] {
+        if let Some(Value::String(text)) = error.get_mut(key) {
+            cut |= truncate(text, left);
+            left -= text.len();
+        }
+    }
+    if let Some(Value::Array(lines)) = error.get_mut("StackTrace") {
+        let mut keep = 0;
+        for line in lines.iter_mut() {
+            if let Value::String(text) = line {
+                if left == 0 {
+                    break;
+                }
+                cut |= truncate(text, left);
+                left -= text.len();
+            }
+            keep += 1;
+        }
+        if keep < lines.len() {
+            lines.truncate(keep);
+            cut = true;
+        }
+    }
+    cut
 }
 
 /// An `Operation` of `GetDurableExecutionState`.
@@ -161,4 +241,76 @@ pub fn operation(op: &Operation, input: Option<&str>) -> Value {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::EventType;
+
+    fn event(event_type: EventType, details: Value) -> HistoryEvent {
+        HistoryEvent {
+            event_id: 1,
+            event_type,
+            timestamp_ms: 1_000,
+            id: None,
+            parent_id: None,
+            name: None,
+            sub_type: None,
+            details,
+        }
+    }
+
+    #[test]
+    fn payloads_have_the_botocore_shape() {
+        let started = event(
+            EventType::ExecutionStarted,
+            json!({ "Input": { "Payload": "{\"a\":1}" }, "ExecutionTimeout": 60 }),
+        );
+        let v = history_event(&started, true);
+        assert_eq!(
+            v["ExecutionStartedDetails"]["Input"],
+            json!({ "Payload": "{\"a\":1}", "Truncated": false })
+        );
+        let failed = event(
+            EventType::StepFailed,
+            json!({ "Error": { "Payload": { "ErrorType": "E" } }, "RetryDetails": {} }),
+        );
+        assert_eq!(
+            history_event(&failed, true)["StepFailedDetails"]["Error"],
+            json!({ "Payload": { "ErrorType": "E" }, "Truncated": false })
+        );
+        // Without execution data the payload goes, the shape stays.
+        assert_eq!(
+            history_event(&started, false)["ExecutionStartedDetails"]["Input"],
+            json!({ "Truncated": false })
+        );
+    }
+
+    #[test]
+    fn long_payloads_are_truncated_at_a_character_boundary() {
+        let mut details = json!({
+            "Result": { "Payload": "é".repeat(10) },
+            "Error": { "Payload": {
+                "ErrorType": "T",
+                "ErrorMessage": "m".repeat(8),
+                "StackTrace": ["a", "b"],
+            } },
+        });
+        event_payloads(&mut details, 7);
+        assert_eq!(
+            details["Result"],
+            json!({ "Payload": "ééé", "Truncated": true })
+        );
+        assert_eq!(
+            details["Error"],
+            json!({
+                "Payload": { "ErrorType": "T", "ErrorMessage": "mmmmmm", "StackTrace": [] },
+                "Truncated": true,
+            })
+        );
+        let mut short = json!({ "Result": { "Payload": "ok" } });
+        event_payloads(&mut short, 7);
+        assert_eq!(short["Result"]["Truncated"], false);
+    }
 }

@@ -16,6 +16,7 @@
 
 mod error;
 mod redb;
+mod retention;
 mod tables;
 mod types;
 mod writer;
@@ -154,4 +155,20 @@ pub trait Journal: Send + Sync {
 
     /// Counters of the write path (commits, requests, group sizes).
     fn stats(&self) -> JournalStats;
+
+    /// Up to `limit` ARNs of ended executions that ended before
+    /// `cutoff_ms(function)` (`None`: keep every execution of that
+    /// function), by function, then end time. For the retention sweep.
+    fn expired_executions<'a>(
+        &'a self,
+        cutoff_ms: &'a (dyn Fn(&str) -> Option<u64> + Send + Sync),
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<String>>;
+
+    /// Deletes these executions and every row that refers to them (input,
+    /// operations, history, name, listing entry, callbacks, timers) in one
+    /// atomic write, and returns how many were deleted. Unknown ARNs and
+    /// executions still RUNNING are skipped. Freed pages are reused by
+    /// later writes; the file shrinks when it is compacted at open.
+    fn delete_executions(&self, arns: Vec<String>) -> JournalFuture<'_, usize>;
 }

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use ::redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable};
 use tokio::sync::oneshot;
 
+use super::retention;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_SCHEMA_VERSION, NAMES,
     OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, decode_event, decode_timer, read_callback,
@@ -32,6 +33,9 @@ pub struct RedbOptions {
     /// How many write requests may wait for the writer before callers wait
     /// to enqueue (back-pressure).
     pub queue_capacity: usize,
+    /// Compact the file when it is opened (redb needs exclusive access for
+    /// that), giving back the space of deleted executions.
+    pub compact_on_open: bool,
 }
 
 impl Default for RedbOptions {
@@ -39,6 +43,7 @@ impl Default for RedbOptions {
         RedbOptions {
             max_group: 1024,
             queue_capacity: 8192,
+            compact_on_open: true,
         }
     }
 }
@@ -87,13 +92,16 @@ impl RedbJournal {
     /// file, stores) the schema version, creates missing tables and starts
     /// the writer thread.
     pub fn open_with(path: &Path, options: RedbOptions) -> Result<Self> {
-        let db = Database::create(path).map_err(|e| match e {
+        let mut db = Database::create(path).map_err(|e| match e {
             DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
                 path: path.to_owned(),
             },
             other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
         })?;
         prepare(&db, path)?;
+        if options.compact_on_open {
+            retention::compact(&mut db, path);
+        }
         let db = Arc::new(db);
         let (requests, receiver) = async_channel::bounded(options.queue_capacity.max(1));
         let stats = Arc::new(WriterStats::default());
@@ -401,6 +409,7 @@ fn prepare(db: &Database, path: &Path) -> Result<()> {
         txn.open_table(TIMER_SLOTS).map_err(storage)?;
         txn.open_table(CALLBACKS).map_err(storage)?;
     }
+    retention::prepare_index(&txn)?;
     txn.commit().map_err(storage)
 }
 
@@ -502,5 +511,17 @@ impl Journal for RedbJournal {
 
     fn stats(&self) -> JournalStats {
         self.stats.snapshot()
+    }
+
+    fn expired_executions<'a>(
+        &'a self,
+        cutoff_ms: &'a (dyn Fn(&str) -> Option<u64> + Send + Sync),
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<String>> {
+        Box::pin(async move { retention::expired(&self.read()?, cutoff_ms, limit) })
+    }
+
+    fn delete_executions(&self, arns: Vec<String>) -> JournalFuture<'_, usize> {
+        Box::pin(self.write(|reply| Request::Delete { arns, reply }))
     }
 }

@@ -896,3 +896,294 @@ async fn one_operation_reads_alone_and_queued_writes_commit_in_order() {
     let op = journal.operation(&exec.arn, "1").await.expect("read");
     assert_eq!(op.map(|o| o.status), Some(OperationStatus::Succeeded));
 }
+
+// ---- Retention: deleting ended executions, the ended index, compaction.
+
+/// Ends `arn` with status SUCCEEDED at `end_ms`.
+async fn end_at(journal: &RedbJournal, arn: &str, end_ms: u64) {
+    journal
+        .apply(
+            arn,
+            Batch {
+                events: vec![NewEvent::new(EventType::ExecutionSucceeded)],
+                execution: ExecutionUpdate {
+                    status: Some(ExecutionStatus::Succeeded),
+                    result: Some("1".into()),
+                    end_ms: Some(end_ms),
+                    ..ExecutionUpdate::default()
+                },
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("end");
+}
+
+/// An execution with a step, a callback (registered), a wait timer and history.
+async fn busy_execution(journal: &RedbJournal, function: &str, name: &str) -> Execution {
+    let exec = create(journal, new_execution(function, Some(name), "{\"in\":1}")).await;
+    let s = step("1", OperationStatus::Succeeded);
+    let mut cb = Operation::new(
+        "2",
+        OperationType::Callback,
+        OperationStatus::Started,
+        2_000,
+    );
+    let callback_id = format!("cb-{name}");
+    cb.callback = Some(CallbackDetails {
+        callback_id: callback_id.clone(),
+        timeout_s: Some(60),
+        heartbeat_timeout_s: None,
+    });
+    journal
+        .apply(
+            &exec.arn,
+            Batch {
+                operations: vec![s.clone(), cb.clone()],
+                events: vec![
+                    event(EventType::StepSucceeded, &s),
+                    event(EventType::CallbackStarted, &cb),
+                ],
+                set_timers: vec![timer(TimerKind::CallbackTimeout, Some("2"), 62_000)],
+                add_callbacks: vec![CallbackRegistration {
+                    callback_id,
+                    op_id: "2".into(),
+                }],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("busy");
+    exec
+}
+
+/// How many rows of each table mention `arn`, read from the closed file.
+fn rows_mentioning(path: &std::path::Path, arn: &str) -> Vec<(&'static str, usize)> {
+    use super::retention::ENDED;
+    use super::tables::*;
+    use ::redb::{ReadableDatabase, ReadableTable};
+    let db = ::redb::Database::create(path).expect("raw open");
+    let txn = db.begin_read().expect("read");
+    let mut counts = Vec::new();
+    macro_rules! count {
+        ($name:literal, $table:expr, |$k:ident, $v:ident| $mentions:expr) => {{
+            let table = txn.open_table($table).expect($name);
+            let mut n = 0;
+            for row in table.iter().expect("iter") {
+                let (k, v) = row.expect("row");
+                let ($k, $v) = (k.value(), v.value());
+                if $mentions {
+                    n += 1;
+                }
+            }
+            counts.push(($name, n));
+        }};
+    }
+    count!("executions", EXECUTIONS, |k, _v| k == arn);
+    count!("execution_inputs", INPUTS, |k, _v| k == arn);
+    count!("execution_names", NAMES, |_k, v| v == arn);
+    count!("executions_by_function", BY_FUNCTION, |k, _v| k.2 == arn);
+    count!("running_executions", RUNNING, |k, _v| k == arn);
+    count!("operations", OPERATIONS, |k, _v| k.0 == arn);
+    count!("history", HISTORY, |k, _v| k.0 == arn);
+    count!("timers", TIMERS, |_k, v| v.0 == arn);
+    count!("timer_slots", TIMER_SLOTS, |k, _v| k.0 == arn);
+    count!("callbacks", CALLBACKS, |_k, v| v.0 == arn);
+    count!("ended_executions", ENDED, |k, _v| k.2 == arn);
+    counts
+}
+
+#[tokio::test]
+async fn deleting_an_ended_execution_removes_every_row_and_leaves_others_intact() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(RedbJournal::FILE_NAME);
+    let (gone, running, kept);
+    {
+        let journal = RedbJournal::open(&path).expect("open");
+        gone = busy_execution(&journal, "f", "gone").await;
+        running = busy_execution(&journal, "f", "running").await;
+        kept = busy_execution(&journal, "f", "kept").await;
+        end_at(&journal, &gone.arn, 10_000).await;
+        end_at(&journal, &kept.arn, 10_000).await;
+        // Every table holds rows of `gone` before (timers went at its end).
+        let deleted = journal
+            .delete_executions(vec![
+                gone.arn.clone(),
+                running.arn.clone(),
+                "arn:lamina:durable:f:unknown".into(),
+            ])
+            .await
+            .expect("delete");
+        assert_eq!(deleted, 1, "only the ended execution is deleted");
+
+        assert_eq!(journal.get_execution(&gone.arn).await.expect("get"), None);
+        assert_eq!(journal.execution_input(&gone.arn).await.expect("in"), None);
+        assert_eq!(journal.find_by_name("f", "gone").await.expect("name"), None);
+        assert_eq!(journal.callback("cb-gone").await.expect("cb"), None);
+        assert!(matches!(
+            journal.history(&gone.arn, 0, 10).await,
+            Err(JournalError::ExecutionNotFound { .. })
+        ));
+        let page = journal
+            .list_executions(ListQuery {
+                function: Some("f".into()),
+                limit: 10,
+                ..ListQuery::default()
+            })
+            .await
+            .expect("list");
+        let mut listed: Vec<&str> = page.executions.iter().map(|e| e.arn.as_str()).collect();
+        listed.sort_unstable();
+        let mut expected = vec![running.arn.as_str(), kept.arn.as_str()];
+        expected.sort_unstable();
+        assert_eq!(listed, expected);
+        // The others are untouched.
+        // Started, two operation events, and (for `kept`) its end.
+        for (e, events) in [(&running, 3), (&kept, 4)] {
+            assert_eq!(
+                journal.history(&e.arn, 0, 10).await.expect("h").len(),
+                events
+            );
+            assert_eq!(
+                journal
+                    .load_state(&e.arn)
+                    .await
+                    .expect("s")
+                    .operations
+                    .len(),
+                2
+            );
+        }
+        assert!(journal.callback("cb-running").await.expect("cb").is_some());
+        assert!(journal.callback("cb-kept").await.expect("cb").is_some());
+        let timers = journal.due_timers(u64::MAX, 10).await.expect("timers");
+        assert_eq!(timers.len(), 1);
+        assert_eq!(timers[0].arn, running.arn);
+        // A name is free again once its execution is deleted.
+        create(&journal, new_execution("f", Some("gone"), "{}")).await;
+    }
+    let gone_rows = rows_mentioning(&path, &gone.arn);
+    assert!(gone_rows.iter().all(|(_, n)| *n == 0), "{gone_rows:?}");
+    let kept_rows = rows_mentioning(&path, &kept.arn);
+    let missing: Vec<_> = kept_rows
+        .iter()
+        .filter(|(t, n)| *n == 0 && !["running_executions", "timers", "timer_slots"].contains(t))
+        .collect();
+    assert!(missing.is_empty(), "kept lost rows: {kept_rows:?}");
+}
+
+#[tokio::test]
+async fn expired_executions_follow_each_function_cutoff() {
+    let (_dir, journal) = temp_journal();
+    let mut by_function: Vec<(String, Vec<String>)> = Vec::new();
+    for function in ["a", "b", "c"] {
+        let mut arns = Vec::new();
+        for end_ms in [5_000, 6_000, 7_000] {
+            let e = create(&journal, new_execution(function, None, "{}")).await;
+            end_at(&journal, &e.arn, end_ms).await;
+            arns.push(e.arn);
+        }
+        by_function.push((function.into(), arns));
+    }
+    let running = create(&journal, new_execution("a", None, "{}")).await;
+    // a: ended before 6.5 s; b: kept; c: ended before 5.5 s.
+    let cutoff = |f: &str| match f {
+        "a" => Some(6_500),
+        "c" => Some(5_500),
+        _ => None,
+    };
+    let found = journal.expired_executions(&cutoff, 100).await.expect("x");
+    let a = &by_function[0].1;
+    let c = &by_function[2].1;
+    assert_eq!(found, [a[0].clone(), a[1].clone(), c[0].clone()]);
+    assert!(!found.contains(&running.arn));
+    let first = journal.expired_executions(&cutoff, 2).await.expect("x");
+    assert_eq!(first, [a[0].clone(), a[1].clone()]);
+    assert_eq!(journal.delete_executions(first).await.expect("delete"), 2);
+    let rest = journal.expired_executions(&cutoff, 100).await.expect("x");
+    assert_eq!(rest, [c[0].clone()]);
+}
+
+#[tokio::test]
+async fn files_without_the_ended_index_are_indexed_at_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(RedbJournal::FILE_NAME);
+    let ended;
+    {
+        let journal = RedbJournal::open(&path).expect("open");
+        ended = create(&journal, new_execution("f", None, "{}")).await;
+        end_at(&journal, &ended.arn, 5_000).await;
+        create(&journal, new_execution("f", None, "{}")).await;
+    }
+    {
+        // As a file written before the index existed.
+        let db = ::redb::Database::create(&path).expect("raw open");
+        let txn = db.begin_write().expect("write");
+        txn.delete_table(super::retention::ENDED)
+            .expect("drop index");
+        txn.open_table(super::tables::META)
+            .expect("meta")
+            .remove(super::retention::META_ENDED_INDEX)
+            .expect("flag");
+        txn.commit().expect("commit");
+    }
+    let journal = RedbJournal::open(&path).expect("reopen");
+    let found = journal
+        .expired_executions(&|_: &str| Some(u64::MAX), 10)
+        .await
+        .expect("x");
+    assert_eq!(found, [ended.arn]);
+}
+
+/// Writes 40 ended executions with `payload` as input and step result.
+async fn fill(journal: &RedbJournal, payload: &str) -> Vec<String> {
+    let mut arns = Vec::new();
+    for _ in 0..40 {
+        let e = create(journal, new_execution("f", None, payload)).await;
+        let mut s = step("1", OperationStatus::Succeeded);
+        s.result = Some(payload.to_owned());
+        journal
+            .apply(
+                &e.arn,
+                Batch {
+                    operations: vec![s.clone()],
+                    events: vec![event(EventType::StepSucceeded, &s)],
+                    ..Batch::default()
+                },
+            )
+            .await
+            .expect("step");
+        end_at(journal, &e.arn, 1_000).await;
+        arns.push(e.arn);
+    }
+    arns
+}
+
+#[tokio::test]
+async fn deleted_space_is_reused_and_compaction_at_open_shrinks_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(RedbJournal::FILE_NAME);
+    let size = || std::fs::metadata(&path).expect("size").len();
+    let payload = format!("\"{}\"", "x".repeat(200 * 1024));
+    let (full, refilled, swept);
+    {
+        let journal = RedbJournal::open(&path).expect("open");
+        let arns = fill(&journal, &payload).await;
+        full = size();
+        assert_eq!(journal.delete_executions(arns).await.expect("delete"), 40);
+        let arns = fill(&journal, &payload).await;
+        refilled = size();
+        assert_eq!(journal.delete_executions(arns).await.expect("delete"), 40);
+        swept = size();
+    }
+    let journal = RedbJournal::open(&path).expect("reopen (compacts)");
+    let compacted = size();
+    eprintln!(
+        "journal file: {full} bytes with 40 executions of 400 KiB; {refilled} after deleting and \
+         writing them again; {swept} after deleting them; {compacted} after compaction at open"
+    );
+    // Freed pages are reused: writing the same amount again hardly grows the file.
+    assert!(refilled < full + full / 2, "{refilled} vs {full}");
+    assert!(compacted * 4 < full, "{compacted} vs {full}");
+    drop(journal);
+}

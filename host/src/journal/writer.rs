@@ -21,6 +21,7 @@ use std::time::Instant;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::oneshot;
 
+use super::retention::{ENDED, ended_key};
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
     OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, encode, op_column, read_callback, read_execution,
@@ -49,6 +50,13 @@ pub(super) enum Request {
         /// The answer (the assigned event ids).
         reply: Reply<Vec<u64>>,
     },
+    /// `delete_executions` (retention).
+    Delete {
+        /// The executions to delete (ended ones only).
+        arns: Vec<String>,
+        /// The answer (how many were deleted).
+        reply: Reply<usize>,
+    },
 }
 
 impl Request {
@@ -57,6 +65,7 @@ impl Request {
         match self {
             Request::Create { reply, .. } => reply.finish(failure),
             Request::Apply { reply, .. } => reply.finish(failure),
+            Request::Delete { reply, .. } => reply.finish(failure),
         }
     }
 }
@@ -177,6 +186,7 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
                 Request::Apply { arn, batch, reply } => {
                     reply.record(apply(&mut tables, arn, batch, now))?
                 }
+                Request::Delete { arns, reply } => reply.record(tables.delete_ended(arns))?,
             }
         }
         tables.flush()?;
@@ -197,6 +207,8 @@ struct Tables<'txn> {
     timers: Table<'txn, (u64, u64), (&'static str, &'static str, &'static str)>,
     timer_slots: Table<'txn, (&'static str, &'static str, &'static str), (u64, u64)>,
     callbacks: Table<'txn, &'static str, (&'static str, &'static str)>,
+    /// `ended_executions` (see `retention.rs`).
+    ended: Table<'txn, (&'static str, u64, &'static str), ()>,
     /// The next timer sequence number (written back by `flush`).
     next_timer_seq: u64,
     /// Whether `next_timer_seq` changed.
@@ -222,6 +234,7 @@ impl<'txn> Tables<'txn> {
             timers: txn.open_table(TIMERS).map_err(storage)?,
             timer_slots: txn.open_table(TIMER_SLOTS).map_err(storage)?,
             callbacks: txn.open_table(CALLBACKS).map_err(storage)?,
+            ended: txn.open_table(ENDED).map_err(storage)?,
             next_timer_seq,
             seq_dirty: false,
         })
@@ -514,6 +527,7 @@ fn apply(tables: &mut Tables<'_>, arn: &str, batch: &mut Batch, now: u64) -> Res
         }
     }
     let was_in_progress = exec.invocation_in_progress;
+    let ended_before = ended_key(&exec);
     let op_rows = plan_operations(tables, &mut exec, &mut batch.operations)?;
     let event_rows = plan_events(&mut exec, &mut batch.events, now)?;
     let update = &mut batch.execution;
@@ -550,6 +564,7 @@ fn apply(tables: &mut Tables<'_>, arn: &str, batch: &mut Batch, now: u64) -> Res
         .executions
         .insert(arn, exec_row.as_slice())
         .map_err(storage)?;
+    tables.index_end(&exec, ended_before)?;
     if exec.status.is_terminal() {
         tables.running.remove(arn).map_err(storage)?;
         tables.clear_all_timers(arn)?;
@@ -583,4 +598,102 @@ fn apply(tables: &mut Tables<'_>, arn: &str, batch: &mut Batch, now: u64) -> Res
             .map_err(storage)?;
     }
     Ok(event_rows.rows.iter().map(|(id, _)| *id).collect())
+}
+
+/// Retention: the `ended_executions` index and the deletion of ended executions.
+impl Tables<'_> {
+    /// Keeps `ended_executions` in step with `exec`, whose index end time
+    /// was `before` (`None`: it was not indexed).
+    fn index_end(&mut self, exec: &Execution, before: Option<u64>) -> Result<()> {
+        let after = ended_key(exec);
+        if before == after {
+            return Ok(());
+        }
+        let (function, arn) = (exec.function.as_str(), exec.arn.as_str());
+        if let Some(end_ms) = before {
+            self.ended
+                .remove((function, end_ms, arn))
+                .map_err(storage)?;
+        }
+        if let Some(end_ms) = after {
+            self.ended
+                .insert((function, end_ms, arn), ())
+                .map_err(storage)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes each ended execution of `arns` and every row that refers to
+    /// it; skips unknown and RUNNING ones. Returns how many were deleted.
+    fn delete_ended(&mut self, arns: &[String]) -> Result<usize> {
+        let mut deleted = 0;
+        for arn in arns {
+            let arn = arn.as_str();
+            let Some(exec) = read_execution(&self.executions, arn)? else {
+                continue;
+            };
+            if !exec.status.is_terminal() {
+                continue;
+            }
+            // Operations, and the callback ids their CALLBACK operations registered.
+            let mut op_ids = Vec::new();
+            let mut callback_ids = Vec::new();
+            for row in self.operations.range((arn, "")..).map_err(storage)? {
+                let (key, value) = row.map_err(storage)?;
+                let (row_arn, op_id) = key.value();
+                if row_arn != arn {
+                    break;
+                }
+                op_ids.push(op_id.to_owned());
+                // A row that does not decode cannot name a callback: it is
+                // deleted all the same rather than blocking the retention.
+                if let Ok(op) = serde_json::from_slice::<Operation>(value.value())
+                    && let Some(callback) = op.callback
+                {
+                    callback_ids.push(callback.callback_id);
+                }
+            }
+            for op_id in &op_ids {
+                self.operations
+                    .remove((arn, op_id.as_str()))
+                    .map_err(storage)?;
+            }
+            for callback_id in &callback_ids {
+                let owner = read_callback(&self.callbacks, callback_id)?;
+                if owner.is_some_and(|o| o.arn == arn) {
+                    self.callbacks
+                        .remove(callback_id.as_str())
+                        .map_err(storage)?;
+                }
+            }
+            self.history
+                .retain_in((arn, 0u64)..=(arn, u64::MAX), |_, _| false)
+                .map_err(storage)?;
+            self.clear_all_timers(arn)?;
+            self.running.remove(arn).map_err(storage)?;
+            if let Some(name) = &exec.name {
+                let key = (exec.function.as_str(), name.as_str());
+                let owner = self
+                    .names
+                    .get(key)
+                    .map_err(storage)?
+                    .map(|v| v.value() == arn);
+                if owner == Some(true) {
+                    self.names.remove(key).map_err(storage)?;
+                }
+            }
+            self.by_function
+                .remove((exec.function.as_str(), exec.start_ms, arn))
+                .map_err(storage)?;
+            if let Some(end_ms) = ended_key(&exec) {
+                self.ended
+                    .remove((exec.function.as_str(), end_ms, arn))
+                    .map_err(storage)?;
+            }
+            self.inputs.remove(arn).map_err(storage)?;
+            self.executions.remove(arn).map_err(storage)?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
 }
