@@ -1,20 +1,30 @@
 //! The process-wide wasmtime engine: pooling allocator, copy-on-write memory
 //! initialisation, epoch interruption, the shared linker, and the on-disk
 //! cache of compiled components.
+//!
+//! Every store yields to tokio on each epoch tick, so a guest that spins
+//! shares the runtime's threads instead of holding one for its whole
+//! timeout, and its deadline is checked on the same tick.
 
 use crate::config::{EngineConfig, FunctionConfig};
 use crate::error::LoadError;
 use crate::metrics::HostMetrics;
+use crate::outbound::ListenAddrs;
 use crate::state::HostState;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::component::{Component, Linker, Resource};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
+    UpdateDeadline,
+};
+use wasmtime_wasi::filesystem::WasiFilesystemView;
+use wasmtime_wasi::p2::bindings::filesystem::types::{Descriptor, ErrorCode, HostDescriptor};
 
 /// How often the epoch advances; timeouts are measured in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -53,6 +63,7 @@ pub struct LaminaEngine {
     pub metrics: Arc<HostMetrics>,
     stop_ticker: Arc<AtomicBool>,
     pooling: bool,
+    listen: ListenAddrs,
 }
 
 impl LaminaEngine {
@@ -85,6 +96,8 @@ impl LaminaEngine {
             .map_err(|e| EngineError(format!("linking WASI 0.3: {e:#}")))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
+        guard_symlinks(&mut linker)
+            .map_err(|e| EngineError(format!("linking the symlink guard: {e:#}")))?;
         crate::durable::wit::DurableFunction::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
             &mut linker,
             |s| s,
@@ -114,6 +127,7 @@ impl LaminaEngine {
             metrics: Arc::default(),
             stop_ticker,
             pooling: cfg.pooling,
+            listen: ListenAddrs::default(),
         })
     }
 
@@ -138,17 +152,26 @@ impl LaminaEngine {
         &self.permits
     }
 
+    /// Records an address the host listens on: guests never reach it
+    /// unless an `allowed_outbound_hosts` entry names it exactly.
+    pub fn add_listen_addr(&self, addr: std::net::SocketAddr) {
+        self.listen.add(addr);
+    }
+
     /// A fresh store for one instance of `function`, with its memory limit
-    /// and an epoch deadline of `timeout_ms` from now.
+    /// and a deadline of `timeout_ms` from now. The store yields to tokio on
+    /// every epoch tick and traps with `Trap::Interrupt` once the deadline
+    /// (moved on by the time spent waiting on the host) has passed.
     pub fn new_store(
         &self,
         name: &Arc<str>,
         cfg: &FunctionConfig,
     ) -> wasmtime::Result<Store<HostState>> {
-        let mut store = Store::new(&self.engine, HostState::new(name, cfg)?);
+        let mut store = Store::new(&self.engine, HostState::new(name, cfg, &self.listen)?);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(ticks_for(cfg.timeout_ms));
-        store.epoch_deadline_trap();
+        store.data_mut().deadline = Some(Instant::now() + Duration::from_millis(cfg.timeout_ms));
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(on_epoch_tick);
         Ok(store)
     }
 
@@ -221,6 +244,54 @@ impl Drop for LaminaEngine {
     }
 }
 
+/// Called on every epoch tick a store's guest runs through: trap when past
+/// the deadline, else let other tasks run before continuing.
+fn on_epoch_tick(ctx: StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
+    if ctx.data().past_deadline() {
+        return Ok(UpdateDeadline::Interrupt);
+    }
+    Ok(UpdateDeadline::YieldCustom(
+        1,
+        Box::pin(tokio::task::yield_now()),
+    ))
+}
+
+/// Whether a symlink with this target, created anywhere inside a preopened
+/// directory, could point outside it: absolute targets, and any `..`
+/// component (a link that climbs is only inside while it stays where it
+/// was made; renaming it, or a symlinked directory on its path, takes it
+/// out).
+pub fn symlink_target_may_escape(target: &str) -> bool {
+    target.starts_with('/') || target.split('/').any(|c| c == "..")
+}
+
+/// Replaces `wasi:filesystem/types.[method]descriptor.symlink-at` (WASI 0.2)
+/// with a wrapper that refuses targets that may point out of the sandbox
+/// (`not-permitted`) and otherwise calls wasmtime-wasi's own implementation.
+fn guard_symlinks(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let mut types = linker.instance("wasi:filesystem/types@0.2.12")?;
+    types.func_wrap_async(
+        "[method]descriptor.symlink-at",
+        |mut store: StoreContextMut<'_, HostState>,
+         (fd, target, link): (Resource<Descriptor>, String, String)| {
+            Box::new(async move {
+                if symlink_target_may_escape(&target) {
+                    tracing::warn!(target, link, "guest symlink refused: its target may point outside the preopened directory");
+                    return Ok((Err(ErrorCode::NotPermitted),));
+                }
+                let mut fs = WasiFilesystemView::filesystem(store.data_mut());
+                match HostDescriptor::symlink_at(&mut fs, fd, target, link).await {
+                    Ok(()) => Ok((Ok(()),)),
+                    Err(e) => Ok((Err(e.downcast()?),)),
+                }
+            })
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// Epoch ticks covering `timeout_ms` (rounded up, plus one for the partial tick).
 pub fn ticks_for(timeout_ms: u64) -> u64 {
     let tick = u64::try_from(EPOCH_TICK.as_millis()).unwrap_or(10).max(1);
@@ -259,6 +330,16 @@ mod tests {
             Err(LoadError::CoreModule { .. })
         ));
         assert!(check_header(p, b"\0asm\x0d\0\x01\0").is_ok());
+    }
+
+    #[test]
+    fn symlink_targets_that_may_leave_the_sandbox() {
+        for bad in ["/etc/passwd", "..", "../x", "a/../../x", "a/..", "./../x"] {
+            assert!(symlink_target_may_escape(bad), "{bad}");
+        }
+        for ok in ["x", "a/b", "./a", "a..b", "..a/b", ".hidden"] {
+            assert!(!symlink_target_may_escape(ok), "{ok}");
+        }
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod faults;
 mod handler;
 mod http;
 mod managed;
+mod sandbox;
 mod startup;
 mod support;
