@@ -283,9 +283,15 @@ impl OutboundPolicy {
         }
         let own = self.listen.list();
         let own_port = |p: u16| own.iter().any(|a| a.port() == p);
+        // On its port, the host answers at every loopback and unspecified
+        // address, at its listen address, and (listening on 0.0.0.0 or ::)
+        // at any address of the machine.
         let is_own = |ip: IpAddr, p: u16| {
             let ip = canonical_ip(ip);
-            own_port(p) && (is_local(ip) || own.iter().any(|a| canonical_ip(a.ip()) == ip))
+            own.iter().any(|a| {
+                a.port() == p
+                    && (is_local(ip) || a.ip().is_unspecified() || canonical_ip(a.ip()) == ip)
+            })
         };
         let named_local = match &host {
             Host::Name(n) => is_localhost_name(n),
@@ -446,6 +452,13 @@ mod tests {
         let resolved = ["127.0.0.1:8080".parse().expect("addr")];
         assert_eq!(p.check(&uri, &resolved), Err(Denied::OwnListener));
         assert_eq!(p.check(&uri, &[]), Ok(()));
+    }
+
+    #[test]
+    fn listening_on_every_address_protects_its_port_everywhere() {
+        let p = policy(&["http://*:*"], &["0.0.0.0:8080"]);
+        assert_eq!(check(&p, "http://10.1.2.3:8080/"), Err(Denied::OwnListener));
+        assert_eq!(check(&p, "http://10.1.2.3:8081/"), Ok(()));
     }
 
     #[test]
