@@ -17,6 +17,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 pub const DEFAULT_MEMORY_MB: u64 = 128;
 /// Default per-invocation timeout.
 pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+/// Default most bytes of guest output (stdout and stderr) one invocation may log.
+pub const DEFAULT_MAX_LOG_BYTES: u64 = 1024 * 1024;
+/// Default most lines of guest output one invocation may log.
+pub const DEFAULT_MAX_LOG_LINES: u64 = 10_000;
 /// Path prefixes owned by the host; no function may take them as its name.
 pub const RESERVED_NAMES: &[&str] = &[
     "healthz",
@@ -150,6 +154,13 @@ pub struct FunctionConfig {
     /// Durable functions: how long an ended execution is kept, in seconds
     /// (`retention_days` or `retention_s`; default `[durable] retention_days`).
     pub retention_s: u64,
+    /// Where the guest may send outgoing HTTP requests
+    /// (`scheme://host[:port]`, see [`crate::outbound`]); empty denies all.
+    pub allowed_outbound_hosts: Vec<String>,
+    /// Most bytes of guest output one invocation may log.
+    pub max_log_bytes: u64,
+    /// Most lines of guest output one invocation may log.
+    pub max_log_lines: u64,
 }
 
 /// The default and largest durable execution timeout: 366 days, in seconds.
@@ -176,6 +187,9 @@ impl FunctionConfig {
             mode: Mode::Standard,
             execution_timeout_s: MAX_EXECUTION_TIMEOUT_S,
             retention_s: DEFAULT_RETENTION_DAYS * 86_400,
+            allowed_outbound_hosts: Vec::new(),
+            max_log_bytes: DEFAULT_MAX_LOG_BYTES,
+            max_log_lines: DEFAULT_MAX_LOG_LINES,
         }
     }
 }
@@ -289,6 +303,10 @@ struct FunctionSection {
     headroom: Option<f64>,
     scale_window_ms: Option<u64>,
     max_requests: Option<u64>,
+    #[serde(default)]
+    allowed_outbound_hosts: Vec<String>,
+    max_log_bytes: Option<u64>,
+    max_log_lines: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -427,6 +445,17 @@ impl HostConfig {
                 .into_iter()
                 .map(|(guest, host)| (guest, resolve(base, &host)))
                 .collect();
+            for (i, entry) in f.allowed_outbound_hosts.iter().enumerate() {
+                crate::outbound::OutboundRule::parse(entry).map_err(|e| {
+                    invalid(
+                        &format!("{key}.allowed_outbound_hosts[{i}]"),
+                        &e.to_string(),
+                    )
+                })?;
+            }
+            cfg.allowed_outbound_hosts = f.allowed_outbound_hosts;
+            cfg.max_log_bytes = f.max_log_bytes.unwrap_or(DEFAULT_MAX_LOG_BYTES);
+            cfg.max_log_lines = f.max_log_lines.unwrap_or(DEFAULT_MAX_LOG_LINES);
             functions.push(cfg);
         }
         let state_dir = file.host.state_dir.map(|p| resolve(base, &p));
@@ -485,6 +514,9 @@ impl HostConfig {
             }
             if f.timeout_ms == 0 {
                 return Err(invalid(&key("timeout_ms"), "must be at least 1"));
+            }
+            if f.max_log_lines == 0 {
+                return Err(invalid(&key("max_log_lines"), "must be at least 1"));
             }
             if f.execution_timeout_s == 0 || f.execution_timeout_s > MAX_EXECUTION_TIMEOUT_S {
                 return Err(invalid(
@@ -785,6 +817,29 @@ mod tests {
             let err = parse(text).expect_err(text);
             assert!(err.to_string().contains(key), "{err}");
         }
+    }
+
+    #[test]
+    fn outbound_and_log_limit_keys() {
+        let cfg = parse(
+            "[functions.f]\ncomponent = \"f.wasm\"\nallowed_outbound_hosts = [\"https://*.example.com\", \"http://127.0.0.1:9000\"]\nmax_log_bytes = 4096\n",
+        )
+        .expect("valid");
+        assert_eq!(cfg.functions[0].allowed_outbound_hosts.len(), 2);
+        assert_eq!(cfg.functions[0].max_log_bytes, 4096);
+        assert_eq!(cfg.functions[0].max_log_lines, DEFAULT_MAX_LOG_LINES);
+        let d = parse("[functions.f]\ncomponent = \"f.wasm\"\n").expect("defaults");
+        assert!(d.functions[0].allowed_outbound_hosts.is_empty());
+        assert_eq!(d.functions[0].max_log_bytes, DEFAULT_MAX_LOG_BYTES);
+        let err = parse(
+            "[functions.f]\ncomponent = \"f.wasm\"\nallowed_outbound_hosts = [\"example.com\"]\n",
+        )
+        .expect_err("no scheme");
+        assert!(
+            err.to_string()
+                .contains("functions.f.allowed_outbound_hosts[0]"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,20 +1,28 @@
 //! The process-wide wasmtime engine: pooling allocator, copy-on-write memory
 //! initialisation, epoch interruption, the shared linker, and the on-disk
 //! cache of compiled components.
+//!
+//! Every store yields to tokio on each epoch tick, so a guest that spins
+//! shares the runtime's threads instead of holding one for its whole
+//! timeout, and its deadline is checked on the same tick.
 
 use crate::config::{EngineConfig, FunctionConfig};
 use crate::error::LoadError;
 use crate::metrics::HostMetrics;
+use crate::outbound::ListenAddrs;
 use crate::state::HostState;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
+    UpdateDeadline,
+};
 
 /// How often the epoch advances; timeouts are measured in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -53,6 +61,7 @@ pub struct LaminaEngine {
     pub metrics: Arc<HostMetrics>,
     stop_ticker: Arc<AtomicBool>,
     pooling: bool,
+    listen: ListenAddrs,
 }
 
 impl LaminaEngine {
@@ -85,6 +94,8 @@ impl LaminaEngine {
             .map_err(|e| EngineError(format!("linking WASI 0.3: {e:#}")))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
+        crate::symlinks::guard(&mut linker)
+            .map_err(|e| EngineError(format!("linking the symlink guard: {e:#}")))?;
         crate::durable::wit::DurableFunction::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
             &mut linker,
             |s| s,
@@ -114,6 +125,7 @@ impl LaminaEngine {
             metrics: Arc::default(),
             stop_ticker,
             pooling: cfg.pooling,
+            listen: ListenAddrs::default(),
         })
     }
 
@@ -138,17 +150,26 @@ impl LaminaEngine {
         &self.permits
     }
 
+    /// Records an address the host listens on: guests never reach it
+    /// unless an `allowed_outbound_hosts` entry names it exactly.
+    pub fn add_listen_addr(&self, addr: std::net::SocketAddr) {
+        self.listen.add(addr);
+    }
+
     /// A fresh store for one instance of `function`, with its memory limit
-    /// and an epoch deadline of `timeout_ms` from now.
+    /// and a deadline of `timeout_ms` from now. The store yields to tokio on
+    /// every epoch tick and traps with `Trap::Interrupt` once the deadline
+    /// (moved on by the time spent waiting on the host) has passed.
     pub fn new_store(
         &self,
         name: &Arc<str>,
         cfg: &FunctionConfig,
     ) -> wasmtime::Result<Store<HostState>> {
-        let mut store = Store::new(&self.engine, HostState::new(name, cfg)?);
+        let mut store = Store::new(&self.engine, HostState::new(name, cfg, &self.listen)?);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(ticks_for(cfg.timeout_ms));
-        store.epoch_deadline_trap();
+        store.data_mut().deadline = Some(Instant::now() + Duration::from_millis(cfg.timeout_ms));
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(on_epoch_tick);
         Ok(store)
     }
 
@@ -219,6 +240,18 @@ impl Drop for LaminaEngine {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
     }
+}
+
+/// Called on every epoch tick a store's guest runs through: trap when past
+/// the deadline, else let other tasks run before continuing.
+fn on_epoch_tick(ctx: StoreContextMut<'_, HostState>) -> wasmtime::Result<UpdateDeadline> {
+    if ctx.data().past_deadline() {
+        return Ok(UpdateDeadline::Interrupt);
+    }
+    Ok(UpdateDeadline::YieldCustom(
+        1,
+        Box::pin(tokio::task::yield_now()),
+    ))
 }
 
 /// Epoch ticks covering `timeout_ms` (rounded up, plus one for the partial tick).

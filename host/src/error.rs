@@ -109,6 +109,15 @@ pub enum InvokeError {
         /// The trap and, when the guest printed one, its last stderr line.
         message: String,
     },
+    /// The guest called `exit` (WASI `exit`, e.g. `std::process::exit`):
+    /// Lambda's `Runtime.ExitError`, whatever the status.
+    #[error("function `{function}` exited with status {status} before returning a result")]
+    Exited {
+        /// The function.
+        function: String,
+        /// The exit status the guest gave.
+        status: i32,
+    },
     /// The invocation ran past its timeout and was interrupted.
     #[error("function `{function}` timed out after {timeout_ms} ms")]
     Timeout {
@@ -184,6 +193,7 @@ impl InvokeError {
             InvokeError::UnknownFunction { .. } => "unknown_function",
             InvokeError::WrongKind { .. } => "wrong_kind",
             InvokeError::Trap { .. } => "trap",
+            InvokeError::Exited { .. } => "exit",
             InvokeError::Timeout { .. } => "timeout",
             InvokeError::MemoryLimit { .. } => "memory_limit",
             InvokeError::PayloadTooLarge { .. } => "payload_too_large",

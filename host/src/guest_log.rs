@@ -1,5 +1,9 @@
 //! Guest stdout/stderr: each complete line is logged through `tracing`, and
 //! the last few KiB are kept so an error can quote what the guest said.
+//!
+//! What one invocation may put in the host log is bounded (stdout and stderr
+//! together, by [`LogBudget`]): past `max_log_bytes` or `max_log_lines` the
+//! rest is dropped and one line at the end says how much.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -22,33 +26,126 @@ struct Inner {
     line: Vec<u8>,
 }
 
+#[derive(Debug, Default)]
+struct Used {
+    bytes: u64,
+    lines: u64,
+    dropped_bytes: u64,
+    dropped_lines: u64,
+}
+
+/// How much guest output one invocation may log (stdout and stderr
+/// together), and how much it has used and dropped so far.
+#[derive(Debug)]
+pub struct LogBudget {
+    max_bytes: u64,
+    max_lines: u64,
+    used: Mutex<Used>,
+}
+
+impl LogBudget {
+    /// A budget of `max_bytes` bytes and `max_lines` lines.
+    pub fn new(max_bytes: u64, max_lines: u64) -> Arc<Self> {
+        Arc::new(LogBudget {
+            max_bytes,
+            max_lines,
+            used: Mutex::default(),
+        })
+    }
+
+    fn used(&self) -> std::sync::MutexGuard<'_, Used> {
+        self.used.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes room for one line of `len` bytes (plus its newline); false
+    /// (and the line counted as dropped) when it does not fit.
+    fn take_line(&self, len: usize) -> bool {
+        let mut u = self.used();
+        let len = len as u64 + 1;
+        if u.dropped_bytes == 0 && u.bytes + len <= self.max_bytes && u.lines < self.max_lines {
+            u.bytes += len;
+            u.lines += 1;
+            true
+        } else {
+            u.dropped_bytes += len;
+            u.dropped_lines += 1;
+            false
+        }
+    }
+
+    /// Whether output is being dropped already.
+    fn exhausted(&self) -> bool {
+        self.used().dropped_bytes > 0
+    }
+
+    /// Counts `bytes` dropped without looking at them.
+    fn drop_bytes(&self, bytes: &[u8]) {
+        let mut u = self.used();
+        u.dropped_bytes += bytes.len() as u64;
+        u.dropped_lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+
+    /// Logs how much was dropped (if anything) and starts a fresh budget,
+    /// for the next invocation in the same instance.
+    pub fn report_and_reset(&self, function: &str) {
+        let u = std::mem::take(&mut *self.used());
+        if u.dropped_bytes > 0 {
+            tracing::warn!(
+                target: "lamina::guest",
+                function = %function,
+                dropped_bytes = u.dropped_bytes,
+                dropped_lines = u.dropped_lines,
+                "guest output truncated: dropped {} bytes ({} lines) beyond this invocation's limit \
+                 of {} bytes / {} lines (max_log_bytes / max_log_lines)",
+                u.dropped_bytes,
+                u.dropped_lines,
+                self.max_bytes,
+                self.max_lines
+            );
+        }
+    }
+}
+
 /// One guest output stream (stdout or stderr) of one instance.
 #[derive(Clone)]
 pub struct GuestLog {
     function: Arc<str>,
     stream: &'static str,
     inner: Arc<Mutex<Inner>>,
+    budget: Arc<LogBudget>,
 }
 
 impl GuestLog {
-    /// A stream named `stream` ("stdout"/"stderr") for `function`.
-    pub fn new(function: Arc<str>, stream: &'static str) -> Self {
+    /// A stream named `stream` ("stdout"/"stderr") for `function`, logging
+    /// within `budget` (shared by the instance's streams).
+    pub fn new(function: Arc<str>, stream: &'static str, budget: Arc<LogBudget>) -> Self {
         GuestLog {
             function,
             stream,
             inner: Arc::default(),
+            budget,
         }
     }
 
     fn push(&self, bytes: &[u8]) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.tail.extend(bytes);
+        let recent = &bytes[bytes.len().saturating_sub(TAIL_BYTES)..];
+        inner.tail.extend(recent);
         let excess = inner.tail.len().saturating_sub(TAIL_BYTES);
         inner.tail.drain(..excess);
-        for &b in bytes {
+        if self.budget.exhausted() {
+            self.budget.drop_bytes(bytes);
+            return;
+        }
+        for (i, &b) in bytes.iter().enumerate() {
             if b == b'\n' || inner.line.len() >= MAX_LINE {
                 let line = std::mem::take(&mut inner.line);
-                self.emit(&line);
+                if !self.emit(&line) {
+                    // Over the budget: the rest of this write is dropped too.
+                    let rest = if b == b'\n' { i + 1 } else { i };
+                    self.budget.drop_bytes(&bytes[rest..]);
+                    return;
+                }
                 if b != b'\n' {
                     inner.line.push(b);
                 }
@@ -58,9 +155,14 @@ impl GuestLog {
         }
     }
 
-    fn emit(&self, line: &[u8]) {
+    /// Logs one line if the budget allows; false when it was dropped.
+    fn emit(&self, line: &[u8]) -> bool {
+        if !self.budget.take_line(line.len()) {
+            return false;
+        }
         let text = String::from_utf8_lossy(line);
         tracing::info!(target: "lamina::guest", function = %self.function, stream = self.stream, "{}", text.trim_end());
+        true
     }
 
     /// Logs any unterminated last line (call when the instance is done).
@@ -146,10 +248,36 @@ mod tests {
 
     #[test]
     fn keeps_last_line_and_bounded_tail() {
-        let log = GuestLog::new("f".into(), "stderr");
+        let log = GuestLog::new("f".into(), "stderr", LogBudget::new(1 << 20, 10_000));
         log.push(b"first\nthread panicked: boom\nnote: run with `RUST_BACKTRACE=1`\n");
         assert_eq!(log.last_line().as_deref(), Some("thread panicked: boom"));
         log.push(&vec![b'x'; 10_000]);
         assert!(log.inner.lock().map(|i| i.tail.len()).unwrap_or(0) <= TAIL_BYTES);
+    }
+
+    #[test]
+    fn output_past_the_budget_is_counted_not_logged() {
+        let budget = LogBudget::new(100, 1000);
+        let out = GuestLog::new("f".into(), "stdout", budget.clone());
+        let err = GuestLog::new("f".into(), "stderr", budget.clone());
+        out.push(&[b'a'; 59]);
+        out.push(b"\n");
+        err.push(&[b'b'; 29]);
+        err.push(b"\n");
+        // 90 bytes used; the next 20-byte line does not fit.
+        out.push(b"0123456789012345678\nmore\n");
+        let u = budget.used();
+        assert_eq!((u.bytes, u.lines), (90, 2));
+        assert_eq!((u.dropped_bytes, u.dropped_lines), (25, 2));
+        drop(u);
+        // The tail still has the latest output for error messages.
+        assert_eq!(out.last_line().as_deref(), Some("more"));
+        budget.report_and_reset("f");
+        assert_eq!(budget.used().dropped_bytes, 0);
+        let lines = LogBudget::new(1 << 20, 3);
+        let log = GuestLog::new("f".into(), "stdout", lines.clone());
+        log.push(b"1\n2\n3\n4\n5\n");
+        assert_eq!(lines.used().lines, 3);
+        assert_eq!(lines.used().dropped_lines, 2);
     }
 }

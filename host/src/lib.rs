@@ -10,6 +10,8 @@
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
 //! - [`journal`]: the durable-execution journal (trait and redb implementation);
+//! - [`outbound`]: the allowlist for guests' outgoing HTTP requests;
+//! - [`symlinks`]: guest symlinks may not point out of a preopened directory;
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
 //! - [`bench`]: `lamina bench`, instantiate and first-call distributions;
 //! - [`cli`]: the `lamina` command line.
@@ -25,7 +27,9 @@ pub mod guest_log;
 pub mod journal;
 pub mod metrics;
 pub mod modes;
+pub mod outbound;
 pub mod registry;
 pub mod state;
+pub mod symlinks;
 
 pub use error::{InvokeError, LoadError};

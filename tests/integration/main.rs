@@ -9,5 +9,6 @@ mod handler;
 mod http;
 mod managed;
 mod retention;
+mod sandbox;
 mod startup;
 mod support;

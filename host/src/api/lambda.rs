@@ -242,6 +242,7 @@ pub(crate) fn function_error(error_type: &str, error_message: &str) -> Response 
 fn invoke_error(e: &InvokeError) -> Response {
     let error_type = match e {
         InvokeError::Trap { .. }
+        | InvokeError::Exited { .. }
         | InvokeError::NoResponse { .. }
         | InvokeError::Timeout { .. }
         | InvokeError::MemoryLimit { .. }
@@ -284,6 +285,7 @@ fn invoke_error(e: &InvokeError) -> Response {
 pub fn error_type_of(e: &InvokeError) -> &'static str {
     match e {
         InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
+        InvokeError::Exited { .. } => "Runtime.ExitError",
         InvokeError::Timeout { .. } => "Sandbox.Timedout",
         InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
         InvokeError::EnvironmentRecycled { .. } => "Runtime.EnvironmentRecycled",

@@ -373,6 +373,7 @@ pub fn error_response(e: &InvokeError) -> Response {
         InvokeError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         InvokeError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
         InvokeError::Trap { .. }
+        | InvokeError::Exited { .. }
         | InvokeError::MemoryLimit { .. }
         | InvokeError::NoResponse { .. } => StatusCode::BAD_GATEWAY,
         InvokeError::Instantiate { .. }

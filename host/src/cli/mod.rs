@@ -177,12 +177,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Http(format!("loading functions panicked: {e}")))??;
     let mut host = host;
+    // Guests never reach the host's own listener unless a function's
+    // allowed_outbound_hosts names it exactly.
+    host.engine.add_listen_addr(listen);
     host.start_managed().await?;
     host.start_durable().await?;
     let host = Arc::new(host);
     let (listener, addr) = server::bind(listen)
         .await
         .map_err(io(format!("cannot listen on {listen}")))?;
+    host.engine.add_listen_addr(addr);
     print_table(&host, &format!("http://{addr}"));
     server::serve(host, listener, shutdown_signal())
         .await

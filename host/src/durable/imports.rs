@@ -9,7 +9,7 @@ use crate::journal::{
     JournalError, NewEvent, Operation, OperationStatus, OperationType, QueuedWrite, StepDetails,
     TimerKind, TimerRef, TimerSpec, WaitDetails, now_ms,
 };
-use crate::state::HostState;
+use crate::state::{HostState, HostWait};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +32,9 @@ pub struct DurableInvocation {
     /// Writes queued without waiting for their commit (at-least-once step
     /// starts); the next commit of this invocation checks them.
     pub queued: Vec<QueuedWrite>,
+    /// Where the time spent waiting for the journal is counted, so that it
+    /// does not count against the invocation's `timeout_ms`.
+    pub host_wait: Arc<HostWait>,
 }
 
 type Answer<T> = wasmtime::Result<Result<T, wit::JournalError>>;
@@ -204,9 +207,8 @@ impl DurableInvocation {
     async fn queue(&mut self, op: Operation, mut batch: Batch) -> Result<(), wit::JournalError> {
         batch.operations.push(op.clone());
         let q = self
-            .runtime
-            .journal
-            .enqueue(&self.arn, batch)
+            .host_wait
+            .time(self.runtime.journal.enqueue(&self.arn, batch))
             .await
             .map_err(journal_error)?;
         self.queued.push(q);
@@ -218,14 +220,16 @@ impl DurableInvocation {
     async fn commit(&mut self, op: Operation, mut batch: Batch) -> Result<(), wit::JournalError> {
         batch.operations.push(op.clone());
         let wake = !batch.set_timers.is_empty();
-        self.runtime
-            .journal
-            .apply(&self.arn, batch)
+        self.host_wait
+            .time(self.runtime.journal.apply(&self.arn, batch))
             .await
             .map_err(journal_error)?;
         // Queued writes were ahead of this one: they are committed by now.
         for q in std::mem::take(&mut self.queued) {
-            q.committed().await.map_err(journal_error)?;
+            self.host_wait
+                .time(q.committed())
+                .await
+                .map_err(journal_error)?;
         }
         if wake {
             self.runtime.timers_changed();
@@ -296,9 +300,8 @@ impl journal::Host for HostState {
     async fn load_state(&mut self) -> wasmtime::Result<wit::ExecutionState> {
         let d = self.durable_mut()?;
         let state = d
-            .runtime
-            .journal
-            .load_state(&d.arn)
+            .host_wait
+            .time(d.runtime.journal.load_state(&d.arn))
             .await
             .map_err(|e| wasmtime::Error::msg(format!("loading the execution state: {e}")))?;
         d.ops = state

@@ -509,12 +509,17 @@ impl Durable {
             (Ok(_permit), Ok(mut store)) => {
                 let _live = LiveInstance::new(&f.metrics);
                 f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
+                // `timeout_ms` counts the guest's own time: the epoch
+                // deadline and this invocation's timer both move on by the
+                // time its journal calls wait for commits.
+                let host_wait = store.data().host_wait.clone();
                 store.data_mut().durable = Some(Box::new(DurableInvocation {
                     runtime: self.clone(),
                     arn: arn.to_string(),
                     function: f.name.clone(),
                     ops: HashMap::new(),
                     queued: Vec::new(),
+                    host_wait: host_wait.clone(),
                 }));
                 let timeout = Duration::from_millis(f.config.timeout_ms);
                 let work = async {
@@ -523,11 +528,12 @@ impl Durable {
                     let (out,) = handle.call_async(&mut store, ()).await?;
                     Ok::<_, wasmtime::Error>(out)
                 };
-                let result = tokio::time::timeout(timeout + TIMEOUT_GRACE, work).await;
+                let result =
+                    standard::timeout_excluding(timeout + TIMEOUT_GRACE, &host_wait, work).await;
                 store.data().flush_logs();
                 match result {
-                    Err(_elapsed) => Err(timeout_error(&f)),
-                    Ok(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    None => Err(timeout_error(&f)),
+                    Some(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
                         // The guest called `exit`: Lambda's Runtime.ExitError.
                         Some(exit) => {
                             return Ok(Some(Invoked {
@@ -547,7 +553,7 @@ impl Durable {
                         }
                         None => Err(classify(&f, &store, e, false)),
                     },
-                    Ok(Ok(out)) => {
+                    Some(Ok(out)) => {
                         waiting = store
                             .data()
                             .durable

@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, oneshot};
+use wasmtime::Store;
 use wasmtime::component::TypedFunc;
-use wasmtime::{Store, UpdateDeadline};
 
 /// Most scaling events kept for `/api/functions`.
 const EVENTS_KEPT: usize = 256;
@@ -452,15 +452,11 @@ async fn init_env(
         .engine
         .new_store(&f.name, &f.config)
         .map_err(|e| format!("{e:#}"))?;
-    // Managed stores check their own deadline on every epoch tick, since one
-    // store runs many invocations.
+    // The store checks `deadline` on every epoch tick (see `new_store`); one
+    // store runs many invocations, so it is set per invocation (or to the
+    // earliest of those running) and is `None` in between.
     store.data_mut().deadline =
         Some(Instant::now() + Duration::from_millis(pool.cfg.init_timeout_ms));
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(|ctx| match ctx.data().deadline {
-        Some(d) if Instant::now() >= d => Ok(UpdateDeadline::Interrupt),
-        _ => Ok(UpdateDeadline::Continue(1)),
-    });
     let init_timeout = Duration::from_millis(pool.cfg.init_timeout_ms) + TIMEOUT_GRACE;
     let work = async {
         let instance = pre.instantiate(&mut store).await?;
@@ -516,6 +512,7 @@ async fn serve_sequential(
             .max_in_flight_per_environment
             .fetch_max(1, Ordering::Relaxed);
         let start = Instant::now();
+        store.data().new_log_budget();
         store.data_mut().deadline = Some(start + timeout);
         let params = (invocation(f, &job.request_id, Duration::ZERO), job.payload);
         let result = tokio::time::timeout(
@@ -622,7 +619,12 @@ async fn serve_concurrent(
                         env.max_in_flight.fetch_max(now, Ordering::Relaxed);
                         pool.metrics.max_in_flight_per_environment.fetch_max(now, Ordering::Relaxed);
                         let earliest = running.lock().unwrap_or_else(PoisonError::into_inner).values().map(|r| r.deadline).min();
-                        accessor.with(|mut a| a.data_mut().deadline = earliest);
+                        accessor.with(|mut a| {
+                            a.data_mut().deadline = earliest;
+                            if now == 1 {
+                                a.data_mut().new_log_budget();
+                            }
+                        });
                         let params = (invocation(&f, &job.request_id, Duration::ZERO), job.payload);
                         let call = handle.call_concurrent(accessor, params);
                         calls.push(async move { (id, call.await) });

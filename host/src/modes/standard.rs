@@ -25,6 +25,26 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 /// blocked in a host call (where epochs are not checked).
 pub(crate) const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
 
+/// Runs `work` for at most `limit` plus the time `wait` records as spent
+/// waiting on the host (which keeps growing while the work runs): the outer
+/// timer re-arms until the guest's own time is used up. `None` when it ran out.
+pub(crate) async fn timeout_excluding<F: std::future::Future>(
+    limit: Duration,
+    wait: &crate::state::HostWait,
+    work: F,
+) -> Option<F::Output> {
+    let start = tokio::time::Instant::now();
+    let mut work = std::pin::pin!(work);
+    loop {
+        let until = start + limit + wait.paused();
+        match tokio::time::timeout_at(until, &mut work).await {
+            Ok(out) => return Some(out),
+            Err(_) if tokio::time::Instant::now() >= start + limit + wait.paused() => return None,
+            Err(_) => {}
+        }
+    }
+}
+
 /// Where the time of one invocation went.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timing {
@@ -295,6 +315,12 @@ pub(crate) fn classify(
             function: f.name.to_string(),
             limit_mb: f.config.memory_mb,
             requested_mb: (m.desired as u64).div_ceil(1024 * 1024),
+        };
+    }
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return InvokeError::Exited {
+            function: f.name.to_string(),
+            status: exit.0,
         };
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
