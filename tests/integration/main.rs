@@ -3,6 +3,7 @@
 
 mod cli;
 mod concurrency;
+mod disconnects;
 mod durable;
 mod faults;
 mod handler;
