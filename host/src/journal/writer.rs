@@ -21,6 +21,7 @@ use std::time::Instant;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::oneshot;
 
+use super::queue::{self, QueueWrite};
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
     OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, encode, op_column, read_callback, read_execution,
@@ -49,6 +50,13 @@ pub(super) enum Request {
         /// The answer (the assigned event ids).
         reply: Reply<Vec<u64>>,
     },
+    /// A write to the queue of asynchronous invocations.
+    Queue {
+        /// The write.
+        write: QueueWrite,
+        /// The answer (the event id).
+        reply: Reply<u64>,
+    },
 }
 
 impl Request {
@@ -57,6 +65,7 @@ impl Request {
         match self {
             Request::Create { reply, .. } => reply.finish(failure),
             Request::Apply { reply, .. } => reply.finish(failure),
+            Request::Queue { reply, .. } => reply.finish(failure),
         }
     }
 }
@@ -177,6 +186,7 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
                 Request::Apply { arn, batch, reply } => {
                     reply.record(apply(&mut tables, arn, batch, now))?
                 }
+                Request::Queue { write, reply } => reply.record(queue::apply(&txn, write))?,
             }
         }
         tables.flush()?;
