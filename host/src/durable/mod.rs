@@ -25,7 +25,7 @@ pub mod shapes;
 pub mod wit;
 
 use crate::api::lambda::error_type_of;
-use crate::engine::LaminaEngine;
+use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::journal::{
     Batch, ChainedInvokeDetails, CreateOutcome, ErrorObject, EventType, Execution, ExecutionStatus,
@@ -494,7 +494,10 @@ impl Durable {
             return Ok(None);
         };
         let request_id = uuid::Uuid::new_v4().to_string();
-        let permit = self.engine.permits().clone().acquire_owned().await;
+        let permit = self
+            .engine
+            .acquire_instance(&f.name, InstanceUse::Durable)
+            .await;
         f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         self.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         if exec.metering.invocations > 0 {
