@@ -172,3 +172,27 @@ async fn oversized_or_malformed_events_are_refused_and_not_queued() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn queued_payloads_live_on_disk_not_in_memory() {
+    const MIB: u64 = 1024 * 1024;
+    // One event at a time, and the first sleeps: everything else waits queued.
+    let host = start(tempfile::tempdir().expect("tempdir"), "max_concurrency = 1");
+    let (status, _) = event(&host, r#"{"action":"append","line":"hold","ms":60000}"#).await;
+    assert_eq!(status, 202);
+    let before = host.rss_bytes().expect("rss");
+    let payload =
+        json!({ "action": "append", "line": "x", "pad": "p".repeat(512 * 1024) }).to_string();
+    for _ in 0..300 {
+        let (status, body) = event(&host, &payload).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    assert_eq!(host.metric("lamina_async_events_queued").await, Some(301.0));
+    let grown = host.rss_bytes().expect("rss").saturating_sub(before);
+    // 150 MiB of payloads are queued; the journal's page cache is 64 MiB.
+    assert!(
+        grown < 128 * MIB,
+        "memory grew by {} MiB with 150 MiB of queued payloads",
+        grown / MIB
+    );
+}

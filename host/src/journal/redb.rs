@@ -34,6 +34,9 @@ pub struct RedbOptions {
     /// How many write requests may wait for the writer before callers wait
     /// to enqueue (back-pressure).
     pub queue_capacity: usize,
+    /// Memory redb may use to cache pages, in bytes. Bounded so that large
+    /// rows (queued event payloads, inputs) live on disk, not in memory.
+    pub cache_bytes: usize,
 }
 
 impl Default for RedbOptions {
@@ -41,6 +44,7 @@ impl Default for RedbOptions {
         RedbOptions {
             max_group: 1024,
             queue_capacity: 8192,
+            cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -89,12 +93,15 @@ impl RedbJournal {
     /// file, stores) the schema version, creates missing tables and starts
     /// the writer thread.
     pub fn open_with(path: &Path, options: RedbOptions) -> Result<Self> {
-        let db = Database::create(path).map_err(|e| match e {
-            DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
-                path: path.to_owned(),
-            },
-            other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
-        })?;
+        let db = ::redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .create(path)
+            .map_err(|e| match e {
+                DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
+                    path: path.to_owned(),
+                },
+                other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
+            })?;
         prepare(&db, path)?;
         let db = Arc::new(db);
         let (requests, receiver) = async_channel::bounded(options.queue_capacity.max(1));
