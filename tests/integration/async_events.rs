@@ -196,3 +196,26 @@ async fn queued_payloads_live_on_disk_not_in_memory() {
         grown / MIB
     );
 }
+
+#[tokio::test]
+async fn events_older_than_the_maximum_age_are_dropped() {
+    let host = start(
+        tempfile::tempdir().expect("tempdir"),
+        "max_concurrency = 1\nmax_event_age_ms = 500",
+    );
+    let (status, _) = event(&host, r#"{"action":"append","line":"hold","ms":1500}"#).await;
+    assert_eq!(status, 202);
+    // Queued behind `hold`, it is 1.5 s old when its turn comes.
+    let (status, _) = event(&host, r#"{"action":"append","line":"late"}"#).await;
+    assert_eq!(status, 202);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while host.metric("lamina_async_events_queued").await != Some(0.0) {
+        assert!(Instant::now() < deadline, "the queue did not drain");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines(host.state.path()), ["hold"]);
+    assert_eq!(
+        host.metric("lamina_async_events_expired_total").await,
+        Some(1.0)
+    );
+}
