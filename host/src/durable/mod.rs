@@ -377,10 +377,14 @@ impl Durable {
         bound: Duration,
     ) -> Result<Execution, DurableError> {
         let (tx, rx) = oneshot::channel();
-        lock(&self.waiters)
-            .entry(arn.to_string())
-            .or_default()
-            .push(tx);
+        {
+            let mut waiters = lock(&self.waiters);
+            let list = waiters.entry(arn.to_string()).or_default();
+            // Callers that went away (a client that hung up) leave closed
+            // senders behind; drop them rather than keep them until the end.
+            list.retain(|w| !w.is_closed());
+            list.push(tx);
+        }
         let e = self.get(arn).await?;
         if e.status.is_terminal() {
             return Ok(e);
