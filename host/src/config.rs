@@ -161,6 +161,10 @@ pub struct FunctionConfig {
     pub max_log_bytes: u64,
     /// Most lines of guest output one invocation may log.
     pub max_log_lines: u64,
+    /// Instances reserved for this function out of `engine.max_instances`,
+    /// which are also the most it runs at once (Lambda's
+    /// `ReservedConcurrentExecutions`); `None`: it shares the unreserved pool.
+    pub reserved_concurrency: Option<u32>,
 }
 
 /// The default and largest durable execution timeout: 366 days, in seconds.
@@ -190,6 +194,7 @@ impl FunctionConfig {
             allowed_outbound_hosts: Vec::new(),
             max_log_bytes: DEFAULT_MAX_LOG_BYTES,
             max_log_lines: DEFAULT_MAX_LOG_LINES,
+            reserved_concurrency: None,
         }
     }
 }
@@ -241,6 +246,45 @@ pub struct HostConfig {
     pub functions: Vec<FunctionConfig>,
     /// Host-wide durable settings (retention).
     pub durable: DurableSettings,
+    /// Most unreserved instances durable invocations hold at once
+    /// (`engine.max_durable_instances`), so replays leave room for requests.
+    pub max_durable_instances: u32,
+    /// The queue of asynchronous (Event) invocations of handler functions.
+    pub async_events: AsyncConfig,
+}
+
+/// Settings of the queue of asynchronous invocations (`[async]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncConfig {
+    /// Most events queued at once; beyond it an Event invoke gets 429.
+    pub max_queued_events: u64,
+    /// Queued events run at the same time.
+    pub max_concurrency: u32,
+    /// Retries of a failed event (Lambda's `MaximumRetryAttempts`, 0 to 2).
+    pub max_retry_attempts: u32,
+    /// Delay before the first retry, in milliseconds; each next retry waits twice as long.
+    pub retry_delay_ms: u64,
+    /// Events older than this are dropped instead of run, in milliseconds
+    /// (Lambda's `MaximumEventAgeInSeconds`, at most 6 hours).
+    pub max_event_age_ms: u64,
+    /// Largest payload of an Event invoke, in bytes.
+    pub max_event_bytes: usize,
+}
+
+/// Lambda's longest maximum event age: 6 hours, in milliseconds.
+pub const MAX_EVENT_AGE_MS: u64 = 6 * 3600 * 1000;
+
+impl Default for AsyncConfig {
+    fn default() -> Self {
+        AsyncConfig {
+            max_queued_events: 10_000,
+            max_concurrency: 8,
+            max_retry_attempts: 2,
+            retry_delay_ms: 60_000,
+            max_event_age_ms: MAX_EVENT_AGE_MS,
+            max_event_bytes: 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,6 +298,8 @@ struct FileConfig {
     functions: BTreeMap<String, FunctionSection>,
     #[serde(default)]
     durable: DurableSection,
+    #[serde(default, rename = "async")]
+    async_events: AsyncSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,6 +307,59 @@ struct FileConfig {
 struct DurableSection {
     retention_days: Option<u64>,
     retention_sweep_interval_s: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AsyncSection {
+    max_queued_events: Option<u64>,
+    max_concurrency: Option<u32>,
+    max_retry_attempts: Option<u32>,
+    retry_delay_ms: Option<u64>,
+    max_event_age_ms: Option<u64>,
+    max_event_bytes: Option<u64>,
+}
+
+impl AsyncSection {
+    /// The settings, checked.
+    fn finish(self) -> Result<AsyncConfig, ConfigError> {
+        let d = AsyncConfig::default();
+        let max_event_bytes = match self.max_event_bytes {
+            Some(n) => usize::try_from(n)
+                .map_err(|_| invalid("async.max_event_bytes", "too large for this platform"))?,
+            None => d.max_event_bytes,
+        };
+        let c = AsyncConfig {
+            max_queued_events: self.max_queued_events.unwrap_or(d.max_queued_events),
+            max_concurrency: self.max_concurrency.unwrap_or(d.max_concurrency),
+            max_retry_attempts: self.max_retry_attempts.unwrap_or(d.max_retry_attempts),
+            retry_delay_ms: self.retry_delay_ms.unwrap_or(d.retry_delay_ms),
+            max_event_age_ms: self.max_event_age_ms.unwrap_or(d.max_event_age_ms),
+            max_event_bytes,
+        };
+        if c.max_queued_events == 0 {
+            return Err(invalid("async.max_queued_events", "must be at least 1"));
+        }
+        if c.max_concurrency == 0 {
+            return Err(invalid("async.max_concurrency", "must be at least 1"));
+        }
+        if c.max_retry_attempts > 2 {
+            return Err(invalid(
+                "async.max_retry_attempts",
+                "must be 0, 1 or 2 (as Lambda's MaximumRetryAttempts)",
+            ));
+        }
+        if c.max_event_age_ms == 0 || c.max_event_age_ms > MAX_EVENT_AGE_MS {
+            return Err(invalid(
+                "async.max_event_age_ms",
+                &format!("must be between 1 and {MAX_EVENT_AGE_MS} (6 hours)"),
+            ));
+        }
+        if c.max_event_bytes == 0 {
+            return Err(invalid("async.max_event_bytes", "must be at least 1"));
+        }
+        Ok(c)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +377,7 @@ struct EngineSection {
     max_instances: Option<u32>,
     max_memory_mb: Option<u64>,
     cache_dir: Option<PathBuf>,
+    max_durable_instances: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,6 +407,7 @@ struct FunctionSection {
     allowed_outbound_hosts: Vec<String>,
     max_log_bytes: Option<u64>,
     max_log_lines: Option<u64>,
+    reserved_concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -439,6 +540,7 @@ impl HostConfig {
             cfg.timeout_ms = f.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
             cfg.execution_timeout_s = f.execution_timeout_s.unwrap_or(MAX_EXECUTION_TIMEOUT_S);
             cfg.retention_s = function_retention_s(&f, &key)?.unwrap_or(durable.retention_s);
+            cfg.reserved_concurrency = f.reserved_concurrency;
             cfg.env = f.env;
             cfg.dirs = f
                 .dirs
@@ -468,6 +570,8 @@ impl HostConfig {
             pooling: file.engine.pooling,
             max_instances: file.engine.max_instances,
             max_memory_mb: file.engine.max_memory_mb,
+            max_durable_instances: file.engine.max_durable_instances,
+            async_events: file.async_events.finish()?,
         };
         let mut cfg = sections.finish(functions, overrides)?;
         cfg.durable = durable;
@@ -527,6 +631,22 @@ impl HostConfig {
                     ),
                 ));
             }
+            if let Some(n) = f.reserved_concurrency {
+                if n == 0 {
+                    return Err(invalid(&key("reserved_concurrency"), "must be at least 1"));
+                }
+                if let Mode::Managed(m) = &f.mode
+                    && m.min_environments > n
+                {
+                    return Err(invalid(
+                        &key("reserved_concurrency"),
+                        &format!(
+                            "{n} is less than min_environments ({}): each environment is an instance",
+                            m.min_environments
+                        ),
+                    ));
+                }
+            }
             for (guest, host) in &f.dirs {
                 if !host.is_dir() {
                     return Err(invalid(
@@ -535,6 +655,55 @@ impl HostConfig {
                     ));
                 }
             }
+        }
+        self.validate_reservations()
+    }
+
+    /// The instances left for functions without `reserved_concurrency`.
+    pub fn unreserved_instances(&self) -> u32 {
+        let reserved: u64 = self
+            .functions
+            .iter()
+            .filter_map(|f| f.reserved_concurrency)
+            .map(u64::from)
+            .sum();
+        u32::try_from(u64::from(self.engine.max_instances).saturating_sub(reserved)).unwrap_or(0)
+    }
+
+    /// Reservations must leave at least one instance unreserved, and durable
+    /// invocations may hold at most the unreserved instances.
+    fn validate_reservations(&self) -> Result<(), ConfigError> {
+        let reserved: u64 = self
+            .functions
+            .iter()
+            .filter_map(|f| f.reserved_concurrency)
+            .map(u64::from)
+            .sum();
+        let max = u64::from(self.engine.max_instances);
+        if reserved >= max {
+            let first = self
+                .functions
+                .iter()
+                .find(|f| f.reserved_concurrency.is_some())
+                .map_or("functions".to_string(), |f| {
+                    format!("functions.{}.reserved_concurrency", f.name)
+                });
+            return Err(invalid(
+                &first,
+                &format!(
+                    "the functions reserve {reserved} instances in all, but engine.max_instances                      is {max}: reservations must leave at least 1 instance for the other functions"
+                ),
+            ));
+        }
+        let unreserved = self.unreserved_instances();
+        if self.max_durable_instances == 0 || self.max_durable_instances > unreserved {
+            return Err(invalid(
+                "engine.max_durable_instances",
+                &format!(
+                    "{} is out of range: must be between 1 and the unreserved instances                      ({unreserved} = engine.max_instances minus every reserved_concurrency)",
+                    self.max_durable_instances
+                ),
+            ));
         }
         Ok(())
     }
@@ -549,6 +718,8 @@ struct Sections {
     pooling: Option<bool>,
     max_instances: Option<u32>,
     max_memory_mb: Option<u64>,
+    max_durable_instances: Option<u32>,
+    async_events: AsyncConfig,
 }
 
 impl Sections {
@@ -591,7 +762,15 @@ impl Sections {
             },
             functions,
             durable: DurableSettings::default(),
+            max_durable_instances: 0,
+            async_events: self.async_events,
         };
+        let mut cfg = cfg;
+        // By default durable invocations may hold half of the unreserved
+        // instances, so that requests always find room.
+        cfg.max_durable_instances = self
+            .max_durable_instances
+            .unwrap_or_else(|| cfg.unreserved_instances().div_ceil(2).max(1));
         cfg.validate()?;
         Ok(cfg)
     }
@@ -846,6 +1025,62 @@ mod tests {
     fn reserved_and_malformed_names_are_rejected() {
         assert!(parse("[functions.metrics]\ncomponent = \"m.wasm\"\n").is_err());
         assert!(parse("[functions.\"a b\"]\ncomponent = \"m.wasm\"\n").is_err());
+    }
+
+    #[test]
+    fn reservations_must_leave_room_and_durable_gets_half_the_rest() {
+        let cfg = parse(
+            "[engine]\nmax_instances = 10\n[functions.a]\ncomponent = \"a.wasm\"\nreserved_concurrency = 4\n",
+        )
+        .expect("valid");
+        assert_eq!(cfg.functions[0].reserved_concurrency, Some(4));
+        assert_eq!(cfg.unreserved_instances(), 6);
+        assert_eq!(cfg.max_durable_instances, 3);
+        let err = parse(
+            "[engine]\nmax_instances = 4\n[functions.a]\ncomponent = \"a.wasm\"\nreserved_concurrency = 2\n\
+             [functions.b]\ncomponent = \"b.wasm\"\nreserved_concurrency = 2\n",
+        )
+        .expect_err("nothing left unreserved");
+        assert!(err.to_string().contains("reserved_concurrency"), "{err}");
+        let err = parse("[engine]\nmax_instances = 4\nmax_durable_instances = 5\n")
+            .expect_err("more durable instances than instances");
+        assert!(
+            err.to_string().contains("engine.max_durable_instances"),
+            "{err}"
+        );
+        let err = parse("[functions.a]\ncomponent = \"a.wasm\"\nreserved_concurrency = 0\n")
+            .expect_err("zero");
+        assert!(
+            err.to_string().contains("functions.a.reserved_concurrency"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn async_section_defaults_and_bounds() {
+        let cfg = parse("").expect("defaults");
+        assert_eq!(cfg.async_events, AsyncConfig::default());
+        assert_eq!(cfg.async_events.max_retry_attempts, 2);
+        let cfg = parse("[async]\nretry_delay_ms = 5\nmax_queued_events = 7\n").expect("set");
+        assert_eq!(
+            (
+                cfg.async_events.retry_delay_ms,
+                cfg.async_events.max_queued_events
+            ),
+            (5, 7)
+        );
+        for bad in [
+            "max_retry_attempts = 3",
+            "max_queued_events = 0",
+            "max_event_age_ms = 0",
+            "max_event_age_ms = 21600001",
+            "max_concurrency = 0",
+            "max_event_bytes = 0",
+        ] {
+            let key = bad.split(' ').next().unwrap_or_default();
+            let err = parse(&format!("[async]\n{bad}\n")).expect_err(bad);
+            assert!(err.to_string().contains(&format!("async.{key}")), "{err}");
+        }
     }
 
     #[test]

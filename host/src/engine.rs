@@ -6,18 +6,19 @@
 //! shares the runtime's threads instead of holding one for its whole
 //! timeout, and its deadline is checked on the same tick.
 
-use crate::config::{EngineConfig, FunctionConfig};
+use crate::config::{EngineConfig, FunctionConfig, HostConfig};
 use crate::error::LoadError;
 use crate::metrics::HostMetrics;
 use crate::outbound::ListenAddrs;
 use crate::state::HostState;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreContextMut,
@@ -56,7 +57,7 @@ pub struct LaminaEngine {
     engine: Engine,
     linker: Linker<HostState>,
     cache_dir: PathBuf,
-    permits: Arc<Semaphore>,
+    budget: InstanceBudget,
     /// Host-wide counters (compilations, cache hits, rejections).
     pub metrics: Arc<HostMetrics>,
     stop_ticker: Arc<AtomicBool>,
@@ -121,7 +122,11 @@ impl LaminaEngine {
             engine,
             linker,
             cache_dir: cfg.cache_dir.clone(),
-            permits: Arc::new(Semaphore::new(permits)),
+            budget: InstanceBudget {
+                shared: Arc::new(Semaphore::new(permits)),
+                durable: Arc::new(Semaphore::new(permits)),
+                reserved: HashMap::new(),
+            },
             metrics: Arc::default(),
             stop_ticker,
             pooling: cfg.pooling,
@@ -144,10 +149,51 @@ impl LaminaEngine {
         self.pooling
     }
 
-    /// The host-wide instance budget: a permit per live instance, so a full
-    /// pool makes requests wait instead of failing.
-    pub fn permits(&self) -> &Arc<Semaphore> {
-        &self.permits
+    /// Shares the instance budget out as `cfg` says: each function's
+    /// `reserved_concurrency` is set aside for it alone (and caps it), the
+    /// rest is shared, and durable invocations hold at most
+    /// `max_durable_instances` of the shared instances.
+    pub fn set_instance_limits(&mut self, cfg: &HostConfig) {
+        let permits = |n: u32| Arc::new(Semaphore::new(usize::try_from(n).unwrap_or(usize::MAX)));
+        let unreserved = cfg.unreserved_instances();
+        self.budget = InstanceBudget {
+            shared: permits(unreserved),
+            durable: permits(cfg.max_durable_instances.min(unreserved)),
+            reserved: cfg
+                .functions
+                .iter()
+                .filter_map(|f| Some((f.name.clone(), permits(f.reserved_concurrency?))))
+                .collect(),
+        };
+    }
+
+    /// Waits for room for one live instance of `function`: a permit per
+    /// live instance, so a full pool makes requests wait instead of failing.
+    /// A function with reserved instances takes one of its own; any other
+    /// takes a shared one, and a durable invocation first takes one of the
+    /// durable share, so replays never fill the whole shared pool.
+    pub async fn acquire_instance(
+        &self,
+        function: &str,
+        usage: InstanceUse,
+    ) -> Result<InstancePermit, AcquireError> {
+        let b = &self.budget;
+        if let Some(own) = b.reserved.get(function) {
+            let main = own.clone().acquire_owned().await?;
+            return Ok(InstancePermit {
+                _durable: None,
+                _main: main,
+            });
+        }
+        let durable = match usage {
+            InstanceUse::Durable => Some(b.durable.clone().acquire_owned().await?),
+            InstanceUse::Request => None,
+        };
+        let main = b.shared.clone().acquire_owned().await?;
+        Ok(InstancePermit {
+            _durable: durable,
+            _main: main,
+        })
     }
 
     /// Records an address the host listens on: guests never reach it
@@ -234,6 +280,32 @@ impl LaminaEngine {
         std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
         std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
     }
+}
+
+/// What an instance is for, which decides the budget it comes from (see
+/// [`LaminaEngine::acquire_instance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceUse {
+    /// A request: http, handler, managed environment, chained or queued invoke.
+    Request,
+    /// A durable invocation (a first run or a replay).
+    Durable,
+}
+
+/// The semaphores the live instances are counted in.
+struct InstanceBudget {
+    /// Instances of functions without a reservation.
+    shared: Arc<Semaphore>,
+    /// The part of `shared` durable invocations may hold.
+    durable: Arc<Semaphore>,
+    /// Each reserving function's own instances.
+    reserved: HashMap<String, Arc<Semaphore>>,
+}
+
+/// One live instance's place in the budget; dropping it frees the place.
+pub struct InstancePermit {
+    _durable: Option<OwnedSemaphorePermit>,
+    _main: OwnedSemaphorePermit,
 }
 
 impl Drop for LaminaEngine {

@@ -1,8 +1,11 @@
 //! Integration tests: the real `lamina` binary, real guest components built
 //! from `examples/`, a real HTTP client on 127.0.0.1.
 
+mod async_events;
 mod cli;
 mod concurrency;
+mod concurrency_limits;
+mod disconnects;
 mod durable;
 mod faults;
 mod handler;

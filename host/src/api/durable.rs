@@ -271,7 +271,7 @@ fn error_object(body: &[u8]) -> Result<Option<ErrorObject>, DurableError> {
     })
 }
 
-async fn stop(d: &Durable, arn: &str, body: &[u8]) -> Answer {
+async fn stop(d: &Arc<Durable>, arn: &str, body: &[u8]) -> Answer {
     let error = error_object(body)?;
     let at = d.stop(arn, error).await?;
     Ok(json(

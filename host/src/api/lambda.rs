@@ -158,29 +158,7 @@ async fn invoke(
     }
     match invocation_type {
         InvocationType::DryRun => status_only(StatusCode::NO_CONTENT),
-        InvocationType::Event => {
-            let request_id = request_id.to_string();
-            tokio::spawn(async move {
-                match run(&host, &f, &request_id, &payload).await {
-                    Ok((HandlerOutput::Ok(_), _)) => {
-                        tracing::info!(function = %f.name, %request_id, "event invocation succeeded");
-                    }
-                    Ok((
-                        HandlerOutput::FunctionError {
-                            error_type,
-                            error_message,
-                        },
-                        _,
-                    )) => {
-                        tracing::warn!(function = %f.name, %request_id, %error_type, "event invocation failed: {error_message}");
-                    }
-                    Err(e) => {
-                        tracing::warn!(function = %f.name, %request_id, "event invocation failed: {e}");
-                    }
-                }
-            });
-            status_only(StatusCode::ACCEPTED)
-        }
+        InvocationType::Event => queue_event(&host, &f.name, request_id, payload).await,
         InvocationType::RequestResponse => match run(&host, &f, request_id, &payload).await {
             Ok((output, timing)) => {
                 let mut resp = match output {
@@ -195,6 +173,44 @@ async fn invoke(
             }
             Err(e) => invoke_error(&e),
         },
+    }
+}
+
+/// Queues an asynchronous invocation: 202 once it is committed to the
+/// journal, 413 when the payload is over the event limit, 429 when the
+/// queue is full.
+async fn queue_event(host: &Host, name: &str, request_id: &str, payload: bytes::Bytes) -> Response {
+    use crate::modes::async_events::QueueError;
+    let Some(queue) = &host.events else {
+        return aws_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceException",
+            "this host has no queue for asynchronous invocations",
+        );
+    };
+    let limit = queue.config().max_event_bytes;
+    if payload.len() > limit {
+        return aws_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestTooLargeException",
+            format!(
+                "the payload is {} bytes; asynchronous invocations take at most {limit} bytes",
+                payload.len()
+            ),
+        );
+    }
+    match queue.accept(name, request_id, payload.to_vec()).await {
+        Ok(_) => status_only(StatusCode::ACCEPTED),
+        Err(e @ QueueError::Full { .. }) => aws_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsException",
+            e.to_string(),
+        ),
+        Err(e) => aws_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceException",
+            e.to_string(),
+        ),
     }
 }
 

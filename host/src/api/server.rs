@@ -8,6 +8,7 @@ use crate::engine::{EngineError, LaminaEngine};
 use crate::error::{InvokeError, LoadError};
 use crate::journal::RedbJournal;
 use crate::metrics;
+use crate::modes::async_events::AsyncEvents;
 use crate::modes::managed::ManagedPool;
 use crate::modes::standard;
 use crate::registry::{Function, Registry};
@@ -53,13 +54,17 @@ pub struct Host {
     pub pools: BTreeMap<String, Arc<ManagedPool>>,
     /// The durable runtime, when the host serves durable functions.
     pub durable: Option<Arc<Durable>>,
+    /// The queue of asynchronous invocations, when the host serves handler functions.
+    pub events: Option<Arc<AsyncEvents>>,
 }
 
 impl Host {
     /// Creates the engine and loads every function of `config` (compiling
     /// or reading the cache: blocking work).
     pub fn new(config: HostConfig) -> Result<Self, StartError> {
-        let engine = Arc::new(LaminaEngine::new(&config.engine)?);
+        let mut engine = LaminaEngine::new(&config.engine)?;
+        engine.set_instance_limits(&config);
+        let engine = Arc::new(engine);
         let registry = Registry::load(&engine, &config.functions)?;
         Ok(Host {
             engine,
@@ -67,11 +72,14 @@ impl Host {
             config,
             pools: BTreeMap::new(),
             durable: None,
+            events: None,
         })
     }
 
-    /// Opens the journal (`{state_dir}/journal.redb`) and starts the durable
-    /// runtime when any function is durable: re-invokes executions that were
+    /// Opens the journal (`{state_dir}/journal.redb`) when any function is
+    /// durable or a handler; starts the queue of asynchronous invocations
+    /// (picking up queued events) when any is a handler, and the durable
+    /// runtime when any is durable: re-invokes executions that were
     /// mid-invocation and schedules stored timers.
     pub async fn start_durable(&mut self) -> Result<(), StartError> {
         let functions: Vec<Arc<Function>> = self
@@ -80,14 +88,19 @@ impl Host {
             .filter(|f| f.kind == FunctionKind::Durable)
             .cloned()
             .collect();
-        if functions.is_empty() {
+        let handlers = self
+            .registry
+            .iter()
+            .any(|f| f.kind == FunctionKind::Handler);
+        if functions.is_empty() && !handlers {
             return Ok(());
         }
         let dir = self.config.state_dir.clone();
         let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
             .await
             .map_err(|e| crate::journal::JournalError::Storage(e.to_string()))??;
-        let targets = self
+        let journal: Arc<dyn crate::journal::Journal> = Arc::new(journal);
+        let targets: BTreeMap<String, InvokeTarget> = self
             .registry
             .iter()
             .filter(|f| f.kind != FunctionKind::Durable)
@@ -100,8 +113,20 @@ impl Host {
                 (f.name.to_string(), t)
             })
             .collect();
-        let durable =
-            Durable::start(self.engine.clone(), Arc::new(journal), functions, targets).await?;
+        if handlers {
+            let events = AsyncEvents::start(
+                self.engine.clone(),
+                journal.clone(),
+                targets.clone(),
+                self.config.async_events.clone(),
+            )
+            .await?;
+            self.events = Some(events);
+        }
+        if functions.is_empty() {
+            return Ok(());
+        }
+        let durable = Durable::start(self.engine.clone(), journal, functions, targets).await?;
         durable.start_retention(&self.config.durable);
         self.durable = Some(durable);
         Ok(())
@@ -239,6 +264,9 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
             let mut body = host.render_metrics();
             if let Some(d) = &host.durable {
                 d.render_metrics(&mut body).await;
+            }
+            if let Some(q) = &host.events {
+                q.render_metrics(&mut body);
             }
             let mut resp = text(StatusCode::OK, body);
             resp.headers_mut().insert(

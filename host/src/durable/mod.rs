@@ -26,7 +26,7 @@ pub mod shapes;
 pub mod wit;
 
 use crate::api::lambda::error_type_of;
-use crate::engine::LaminaEngine;
+use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::journal::{
     Batch, ChainedInvokeDetails, CreateOutcome, ErrorObject, EventType, Execution, ExecutionStatus,
@@ -300,14 +300,21 @@ impl Durable {
 
     /// Starts an execution of `f` (idempotent by `name`: the same name and
     /// input return the existing execution; another input is a conflict).
+    ///
+    /// The work runs in its own task (see [`detached`]): once the execution
+    /// is committed it is scheduled, even if the caller goes away.
     pub async fn start_execution(
         self: &Arc<Self>,
         f: &Arc<Function>,
         name: Option<String>,
         input: String,
     ) -> Result<Started, DurableError> {
-        self.start_execution_as(f, execution_arn(&f.name), name, input)
-            .await
+        let (me, f) = (self.clone(), f.clone());
+        detached(async move {
+            me.start_execution_as(&f, execution_arn(&f.name), name, input)
+                .await
+        })
+        .await
     }
 
     /// [`Durable::start_execution`] with a chosen ARN.
@@ -371,10 +378,14 @@ impl Durable {
         bound: Duration,
     ) -> Result<Execution, DurableError> {
         let (tx, rx) = oneshot::channel();
-        lock(&self.waiters)
-            .entry(arn.to_string())
-            .or_default()
-            .push(tx);
+        {
+            let mut waiters = lock(&self.waiters);
+            let list = waiters.entry(arn.to_string()).or_default();
+            // Callers that went away (a client that hung up) leave closed
+            // senders behind; drop them rather than keep them until the end.
+            list.retain(|w| !w.is_closed());
+            list.push(tx);
+        }
         let e = self.get(arn).await?;
         if e.status.is_terminal() {
             return Ok(e);
@@ -488,7 +499,10 @@ impl Durable {
             return Ok(None);
         };
         let request_id = uuid::Uuid::new_v4().to_string();
-        let permit = self.engine.permits().clone().acquire_owned().await;
+        let permit = self
+            .engine
+            .acquire_instance(&f.name, InstanceUse::Durable)
+            .await;
         f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         self.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         if exec.metering.invocations > 0 {
@@ -915,8 +929,19 @@ impl Durable {
         Ok(())
     }
 
-    /// Completes (or heartbeats) the callback `callback_id`.
+    /// Completes (or heartbeats) the callback `callback_id`. The work runs
+    /// in its own task (see [`detached`]): a committed completion is
+    /// scheduled even if the caller goes away.
     pub async fn complete_callback(
+        self: &Arc<Self>,
+        callback_id: &str,
+        completion: CallbackCompletion,
+    ) -> Result<(), DurableError> {
+        let (me, id) = (self.clone(), callback_id.to_string());
+        detached(async move { me.complete_callback_now(&id, completion).await }).await
+    }
+
+    async fn complete_callback_now(
         self: &Arc<Self>,
         callback_id: &str,
         completion: CallbackCompletion,
@@ -1006,8 +1031,19 @@ impl Durable {
         Ok(())
     }
 
-    /// Stops a running execution; returns the stop time (ms).
-    pub async fn stop(&self, arn: &str, error: Option<ErrorObject>) -> Result<u64, DurableError> {
+    /// Stops a running execution; returns the stop time (ms). The work runs
+    /// in its own task (see [`detached`]): once the stop is committed, its
+    /// waiters are told and its children stopped even if the caller goes away.
+    pub async fn stop(
+        self: &Arc<Self>,
+        arn: &str,
+        error: Option<ErrorObject>,
+    ) -> Result<u64, DurableError> {
+        let (me, arn) = (self.clone(), arn.to_string());
+        detached(async move { me.stop_now(&arn, error).await }).await
+    }
+
+    async fn stop_now(&self, arn: &str, error: Option<ErrorObject>) -> Result<u64, DurableError> {
         let _g = self.lock_execution(arn).await;
         let e = self.get(arn).await?;
         if e.status.is_terminal() {
@@ -1065,7 +1101,7 @@ impl Durable {
                     error_message: Some(format!("its parent {arn} was stopped")),
                     ..ErrorObject::default()
                 };
-                if let Err(e) = Box::pin(self.stop(&child, Some(error))).await {
+                if let Err(e) = Box::pin(self.stop_now(&child, Some(error))).await {
                     tracing::warn!(execution = %child, "stopping a child execution: {e}");
                 }
             }
@@ -1283,6 +1319,20 @@ fn execution_op(start_ms: u64, status: ExecutionStatus, end_ms: u64) -> Operatio
     );
     op.end_ms = Some(end_ms);
     op
+}
+
+/// Runs `work` in a task of its own and waits for it. A request handler's
+/// future is dropped when its client closes the connection; work that
+/// commits to the journal and then schedules what it committed must not be
+/// cut between the two, so it runs where the request cannot cancel it.
+async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, DurableError>> + Send + 'static,
+) -> Result<T, DurableError> {
+    tokio::spawn(work).await.map_err(|e| {
+        DurableError::Journal(JournalError::Storage(format!(
+            "the durable task ended abnormally: {e}"
+        )))
+    })?
 }
 
 fn not_found(arn: &str) -> DurableError {

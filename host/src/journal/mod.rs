@@ -15,6 +15,7 @@
 //! the recovery rules are described in `docs/journal-format.md`.
 
 mod error;
+mod queue;
 mod redb;
 mod retention;
 mod tables;
@@ -28,6 +29,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use self::error::JournalError;
+pub use self::queue::{NewQueuedEvent, QueuedEvent};
 pub use self::redb::{RedbJournal, RedbOptions, SCHEMA_VERSION};
 pub use self::types::{
     Batch, CallbackDetails, CallbackRef, CallbackRegistration, ChainedInvokeDetails,
@@ -171,4 +173,24 @@ pub trait Journal: Send + Sync {
     /// executions still RUNNING are skipped. Freed pages are reused by
     /// later writes; the file shrinks when it is compacted at open.
     fn delete_executions(&self, arns: Vec<String>) -> JournalFuture<'_, usize>;
+
+    /// Stores an asynchronous invocation (payload included) in the queue;
+    /// resolves with its id once committed. It is due at once.
+    fn queue_event(&self, event: NewQueuedEvent) -> JournalFuture<'_, u64>;
+
+    /// Records a failed attempt of queued event `id`: its attempt count and
+    /// when it is due again. An unknown id is [`JournalError::Invalid`].
+    fn retry_queued_event(&self, id: u64, attempts: u32, due_ms: u64) -> JournalFuture<'_, ()>;
+
+    /// Deletes queued event `id` and its payload (an unknown id is fine).
+    fn remove_queued_event(&self, id: u64) -> JournalFuture<'_, ()>;
+
+    /// Up to `limit` queued events (without payloads), the earliest due first.
+    fn queued_events(&self, limit: usize) -> JournalFuture<'_, Vec<QueuedEvent>>;
+
+    /// The payload of queued event `id`, if it is stored.
+    fn queued_event_payload(&self, id: u64) -> JournalFuture<'_, Option<Vec<u8>>>;
+
+    /// How many events are queued.
+    fn queued_event_count(&self) -> JournalFuture<'_, u64>;
 }

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use ::redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable};
 use tokio::sync::oneshot;
 
+use super::queue::{self, NewQueuedEvent, QueueWrite, QueuedEvent};
 use super::retention;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_SCHEMA_VERSION, NAMES,
@@ -22,8 +23,9 @@ use super::{
 };
 
 /// The schema version this build reads and writes. Stored in the `meta`
-/// table; a file with another version is refused at open.
-pub const SCHEMA_VERSION: u64 = 1;
+/// table; a file with another version is refused at open, except version 1,
+/// which is migrated (see [`migrate_from_1`]).
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// Tuning of a [`RedbJournal`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,9 @@ pub struct RedbOptions {
     /// Compact the file when it is opened (redb needs exclusive access for
     /// that), giving back the space of deleted executions.
     pub compact_on_open: bool,
+    /// Memory redb may use to cache pages, in bytes. Bounded so that large
+    /// rows (queued event payloads, inputs) live on disk, not in memory.
+    pub cache_bytes: usize,
 }
 
 impl Default for RedbOptions {
@@ -44,6 +49,7 @@ impl Default for RedbOptions {
             max_group: 1024,
             queue_capacity: 8192,
             compact_on_open: true,
+            cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -92,12 +98,15 @@ impl RedbJournal {
     /// file, stores) the schema version, creates missing tables and starts
     /// the writer thread.
     pub fn open_with(path: &Path, options: RedbOptions) -> Result<Self> {
-        let mut db = Database::create(path).map_err(|e| match e {
-            DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
-                path: path.to_owned(),
-            },
-            other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
-        })?;
+        let mut db = ::redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .create(path)
+            .map_err(|e| match e {
+                DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
+                    path: path.to_owned(),
+                },
+                other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
+            })?;
         prepare(&db, path)?;
         if options.compact_on_open {
             retention::compact(&mut db, path);
@@ -386,6 +395,7 @@ fn prepare(db: &Database, path: &Path) -> Result<()> {
             .map(|v| v.value());
         match found {
             Some(version) if version == SCHEMA_VERSION => {}
+            Some(1) => migrate_from_1(&txn, &mut meta)?,
             Some(version) => {
                 return Err(JournalError::SchemaVersion {
                     path: path.to_owned(),
@@ -408,9 +418,25 @@ fn prepare(db: &Database, path: &Path) -> Result<()> {
         txn.open_table(TIMERS).map_err(storage)?;
         txn.open_table(TIMER_SLOTS).map_err(storage)?;
         txn.open_table(CALLBACKS).map_err(storage)?;
+        queue::create_tables(&txn)?;
     }
     retention::prepare_index(&txn)?;
     txn.commit().map_err(storage)
+}
+
+/// Schema 1 to 2: version 2 adds the queue of asynchronous invocations
+/// (`queued_events`, `queued_event_payloads`, `queued_events_due`,
+/// `queue_meta`); the existing tables are unchanged. The new tables are
+/// created by [`prepare`] in the same transaction as the version change.
+fn migrate_from_1(
+    txn: &::redb::WriteTransaction,
+    meta: &mut ::redb::Table<'_, &'static str, u64>,
+) -> Result<()> {
+    queue::create_tables(txn)?;
+    meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION)
+        .map_err(storage)?;
+    tracing::info!("journal schema migrated from version 1 to {SCHEMA_VERSION}");
+    Ok(())
 }
 
 impl Journal for RedbJournal {
@@ -523,5 +549,50 @@ impl Journal for RedbJournal {
 
     fn delete_executions(&self, arns: Vec<String>) -> JournalFuture<'_, usize> {
         Box::pin(self.write(|reply| Request::Delete { arns, reply }))
+    }
+
+    fn queue_event(&self, event: NewQueuedEvent) -> JournalFuture<'_, u64> {
+        Box::pin(self.write(|reply| Request::Queue {
+            write: QueueWrite::Add(event),
+            reply,
+        }))
+    }
+
+    fn retry_queued_event(&self, id: u64, attempts: u32, due_ms: u64) -> JournalFuture<'_, ()> {
+        Box::pin(async move {
+            self.write(|reply| Request::Queue {
+                write: QueueWrite::Retry {
+                    id,
+                    attempts,
+                    due_ms,
+                },
+                reply,
+            })
+            .await
+            .map(drop)
+        })
+    }
+
+    fn remove_queued_event(&self, id: u64) -> JournalFuture<'_, ()> {
+        Box::pin(async move {
+            self.write(|reply| Request::Queue {
+                write: QueueWrite::Remove(id),
+                reply,
+            })
+            .await
+            .map(drop)
+        })
+    }
+
+    fn queued_events(&self, limit: usize) -> JournalFuture<'_, Vec<QueuedEvent>> {
+        Box::pin(async move { queue::read_due(&self.read()?, limit) })
+    }
+
+    fn queued_event_payload(&self, id: u64) -> JournalFuture<'_, Option<Vec<u8>>> {
+        Box::pin(async move { queue::read_payload(&self.read()?, id) })
+    }
+
+    fn queued_event_count(&self) -> JournalFuture<'_, u64> {
+        Box::pin(async move { queue::count(&self.read()?) })
     }
 }

@@ -1187,3 +1187,91 @@ async fn deleted_space_is_reused_and_compaction_at_open_shrinks_the_file() {
     assert!(compacted * 4 < full, "{compacted} vs {full}");
     drop(journal);
 }
+
+fn queued(function: &str, payload: &[u8], at: u64) -> NewQueuedEvent {
+    NewQueuedEvent {
+        function: function.into(),
+        request_id: format!("req-{at}"),
+        payload: payload.to_vec(),
+        enqueued_ms: at,
+    }
+}
+
+#[tokio::test]
+async fn queued_events_run_in_due_order_retry_and_survive_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.redb");
+    let journal = RedbJournal::open(&path).expect("open");
+    let a = journal
+        .queue_event(queued("f", b"{\"a\":1}", 100))
+        .await
+        .expect("a");
+    let b = journal
+        .queue_event(queued("g", b"{\"b\":2}", 200))
+        .await
+        .expect("b");
+    assert!(b > a);
+    assert_eq!(journal.queued_event_count().await.expect("count"), 2);
+    // A retry of `a` puts it after `b`.
+    journal.retry_queued_event(a, 1, 500).await.expect("retry");
+    let due = journal.queued_events(10).await.expect("due");
+    assert_eq!(
+        due.iter()
+            .map(|e| (e.id, e.attempts, e.due_ms))
+            .collect::<Vec<_>>(),
+        [(b, 0, 200), (a, 1, 500)]
+    );
+    assert_eq!(due[1].function, "f");
+    assert_eq!(due[1].request_id, "req-100");
+    assert!(matches!(
+        journal.retry_queued_event(999, 1, 1).await,
+        Err(JournalError::Invalid(_))
+    ));
+    drop(journal);
+
+    let journal = RedbJournal::open(&path).expect("reopen");
+    assert_eq!(
+        journal.queued_event_payload(a).await.expect("payload"),
+        Some(b"{\"a\":1}".to_vec())
+    );
+    journal.remove_queued_event(b).await.expect("remove");
+    journal.remove_queued_event(b).await.expect("remove twice");
+    assert_eq!(journal.queued_event_payload(b).await.expect("gone"), None);
+    assert_eq!(journal.queued_event_count().await.expect("count"), 1);
+    assert_eq!(journal.queued_events(10).await.expect("due").len(), 1);
+    // Ids are not reused after a delete.
+    let c = journal
+        .queue_event(queued("f", b"{}", 300))
+        .await
+        .expect("c");
+    assert!(c > b);
+}
+
+#[test]
+fn a_schema_1_file_is_migrated_to_the_queue_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("journal.redb");
+    {
+        // A version 1 file: the version-1 tables only.
+        let db = ::redb::Database::create(&path).expect("raw create");
+        let txn = db.begin_write().expect("write");
+        {
+            let mut meta = txn.open_table(super::tables::META).expect("meta");
+            meta.insert("schema_version", 1u64).expect("insert");
+            txn.open_table(super::tables::EXECUTIONS)
+                .expect("executions");
+        }
+        txn.commit().expect("commit");
+    }
+    let journal = RedbJournal::open(&path).expect("migrates");
+    assert_eq!(
+        futures::executor::block_on(journal.queued_event_count()).expect("count"),
+        0
+    );
+    drop(journal);
+    let db = ::redb::Database::create(&path).expect("raw open");
+    let txn = ::redb::ReadableDatabase::begin_read(&db).expect("read");
+    let meta = txn.open_table(super::tables::META).expect("meta");
+    let version = meta.get("schema_version").expect("get").map(|v| v.value());
+    assert_eq!(version, Some(SCHEMA_VERSION));
+}

@@ -21,6 +21,7 @@ use std::time::Instant;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::oneshot;
 
+use super::queue::{self, QueueWrite};
 use super::retention::{ENDED, ended_key};
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
@@ -57,6 +58,13 @@ pub(super) enum Request {
         /// The answer (how many were deleted).
         reply: Reply<usize>,
     },
+    /// A write to the queue of asynchronous invocations.
+    Queue {
+        /// The write.
+        write: QueueWrite,
+        /// The answer (the event id).
+        reply: Reply<u64>,
+    },
 }
 
 impl Request {
@@ -66,6 +74,7 @@ impl Request {
             Request::Create { reply, .. } => reply.finish(failure),
             Request::Apply { reply, .. } => reply.finish(failure),
             Request::Delete { reply, .. } => reply.finish(failure),
+            Request::Queue { reply, .. } => reply.finish(failure),
         }
     }
 }
@@ -187,6 +196,7 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
                     reply.record(apply(&mut tables, arn, batch, now))?
                 }
                 Request::Delete { arns, reply } => reply.record(tables.delete_ended(arns))?,
+                Request::Queue { write, reply } => reply.record(queue::apply(&txn, write))?,
             }
         }
         tables.flush()?;

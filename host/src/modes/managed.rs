@@ -16,7 +16,7 @@ use super::standard::{
     HandlerOutput, TIMEOUT_GRACE, Timing, classify, fail, invocation, output, timeout_error,
 };
 use crate::config::ManagedConfig;
-use crate::engine::LaminaEngine;
+use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::metrics::{Histogram, LiveInstance};
 use crate::registry::{Function, HandleParams, HandleResults, HandlerPre, Pre};
@@ -398,7 +398,11 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
     let Pre::Handler(pre) = &f.pre else {
         return Some("not a handler");
     };
-    let _permit = pool.engine.permits().acquire().await.ok()?;
+    let _permit = pool
+        .engine
+        .acquire_instance(&f.name, InstanceUse::Request)
+        .await
+        .ok()?;
     let _live = LiveInstance::new(&f.metrics);
     let start = Instant::now();
     let (mut store, handle) = match init_env(pool, pre).await {

@@ -4,7 +4,7 @@
 //! instantiate from the pre-instantiated component, run, drop the store.
 //! No state survives between requests.
 
-use crate::engine::LaminaEngine;
+use crate::engine::{InstancePermit, InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::metrics::LiveInstance;
 use crate::registry::{Function, GuestError, HandleParams, HandleResults, Invocation, Pre};
@@ -14,7 +14,6 @@ use hyper::body::Body;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::TypedFunc;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
@@ -268,12 +267,10 @@ where
 async fn begin(
     engine: &LaminaEngine,
     f: &Function,
-) -> Result<(OwnedSemaphorePermit, Instant, Store<HostState>), InvokeError> {
+) -> Result<(InstancePermit, Instant, Store<HostState>), InvokeError> {
     f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
     let permit = engine
-        .permits()
-        .clone()
-        .acquire_owned()
+        .acquire_instance(&f.name, InstanceUse::Request)
         .await
         .map_err(|_| internal(f, "instance pool closed"))?;
     let start = Instant::now();
