@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
@@ -154,6 +155,19 @@ class Callback:
         raise CallbackExternalError(
             message=error.message or "Callback failed", data=error.data, stack_trace=error.stack_trace
         )
+
+
+def _takes_one_argument(func: Any) -> bool:
+    """Whether ``func`` takes exactly one positional argument (a submitter
+    written as ``lambda callback_id: ...``; AWS passes two)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return False
+    return len(positional) == 1
 
 
 def _item_error(err: Exception) -> J.ErrorObject:
@@ -327,6 +341,8 @@ class DurableContext:
             callback = child.create_callback(name=f"{prefix}create callback id", config=config)
 
             def submit(step_context: StepContext):
+                if _takes_one_argument(submitter):
+                    return submitter(callback.callback_id)
                 return submitter(callback.callback_id, WaitForCallbackContext(logger=step_context.logger))
 
             step_config = StepConfig(retry_strategy=config.retry_strategy) if config else None
