@@ -64,8 +64,9 @@ build() {
         die "$src: no such file or directory"
     fi
     module="${entry%.py}"
-    python3 -m py_compile "$dir/$entry" 2>/dev/null ||
-        die "$dir/$entry has a syntax error: $(python3 -m py_compile "$dir/$entry" 2>&1 | tail -n 1)"
+    local syntax='import ast, sys; ast.parse(open(sys.argv[1], encoding="utf-8").read(), sys.argv[1])'
+    python3 -c "$syntax" "$dir/$entry" 2>/dev/null ||
+        die "$dir/$entry has a syntax error: $(python3 -c "$syntax" "$dir/$entry" 2>&1 | tail -n 1)"
     grep -Eq "^(def|async def) +$HANDLER_NAME *\(|^$HANDLER_NAME *=" "$dir/$entry" ||
         die "$dir/$entry defines no handler '$HANDLER_NAME' (set LAMINA_PY_HANDLER for another name)"
     if grep -Eq "^@(.*\.)?durable_execution" "$dir/$entry"; then
