@@ -75,6 +75,20 @@ build() {
         world=function wit="$REPO/wit/function" export=handler_export
     fi
 
+    # Up to date? The inputs' digest is kept beside the output.
+    local digest
+    digest="$(
+        {
+            echo "$COMPONENTIZE_PY_VERSION $world $HANDLER_NAME $entry"
+            (cd "$dir" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum)
+            (cd "$SDK" && find lamina_sdk -type f -name '*.py' -print0 | sort -z | xargs -0 sha256sum)
+            sha256sum "$wit"/*.wit "$0"
+        } | sha256sum | cut -d' ' -f1
+    )"
+    if [ -f "$out" ] && [ "$(cat "$out.inputs" 2>/dev/null || true)" = "$digest" ]; then
+        echo "build-python-guests: $out is up to date" >&2
+        return 0
+    fi
     stage="$WORK/build/$(basename "$out" .wasm)"
     # Build from copies, so componentize-py's bytecode stays out of the source tree.
     rm -rf "$stage" && mkdir -p "$stage/app" "$stage/deps" "$stage/src" "$stage/sdk"
@@ -98,6 +112,7 @@ PY
     echo "build-python-guests: $dir/$entry ($world) -> $out" >&2
     (cd "$stage" && env -u VIRTUAL_ENV "$CPY" -d "$wit" -w "$world" componentize lamina_guest_app \
         -p "$stage/app" -p "$stage/src" -p "$stage/sdk" -p "$stage/deps" -o "$out")
+    echo "$digest" >"$out.inputs"
 }
 
 if [ "$#" -eq 0 ]; then

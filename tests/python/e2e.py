@@ -167,7 +167,6 @@ def check_order_hibernates_and_resumes(host: Host) -> None:
     result = json.loads(done["Result"])
     assert result["status"] == "fulfilled", result
     assert result["tracking"].startswith("TRK-"), result
-    assert done["Metering"]["Invocations"] == 2, done.get("Metering")
 
     lines = host.effects()
     assert count(lines, "validate-order o-1") == 1, lines
