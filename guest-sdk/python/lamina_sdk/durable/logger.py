@@ -17,6 +17,10 @@ class Logger:
         self._replay_aware = replay_aware
         self._extra = dict(extra or {})
 
+    def including_replays(self) -> Logger:
+        """This logger, logging while replaying too (a Lamina extension)."""
+        return Logger(self._exec, False, self._extra)
+
     def with_extra(self, **extra: Any) -> Logger:
         """This logger with more fields appended to each line."""
         return Logger(self._exec, self._replay_aware, {**self._extra, **extra})
