@@ -8,7 +8,17 @@ examples/fixtures/durable-cases. Cases read their input from the event's
 import json
 
 from lamina_sdk.durable import (
+    BatchItem,
+    BatchItemStatus,
+    BatchResult,
     CallbackConfig,
+    CompletionConfig,
+    CompletionReason,
+    InvokeConfig,
+    InvokeError,
+    JsonSerDes,
+    MapConfig,
+    ParallelConfig,
     CallbackError,
     ChildContextError,
     DurableContext,
@@ -614,6 +624,376 @@ def wfc_timeout_caught(value, ctx):
         return "timed-out-handled"
 
 
+# --- 5: chained invokes -------------------------------------------------------------
+
+ECHO, FAIL = "target-echo", "target-fail"
+
+
+class TargetError(Exception):
+    pass
+
+
+@case("5-1")
+def invoke_basic(value, ctx):
+    return ctx.invoke(ECHO, value)
+
+
+@case("5-2")
+def invoke_named(value, ctx):
+    return ctx.invoke(ECHO, value.get("payload"), name=text(value["name"]))
+
+
+@case("5-4")
+def invoke_null_payload(value, ctx):
+    return ctx.invoke(ECHO, None)
+
+
+@case("5-5")
+def invoke_target_fails(value, ctx):
+    return ctx.invoke(FAIL, value)
+
+
+@case("5-7")
+def invoke_large_payload(value, ctx):
+    echoed = ctx.invoke(ECHO, {"data": "x" * 200_000})
+    return {"length": len(echoed["data"])}
+
+
+@case("5-8")
+def invoke_tenant(value, ctx):
+    return ctx.invoke(ECHO, value.get("payload"), config=InvokeConfig(tenant_id=text(value["tenantId"])))
+
+
+@case("5-10")
+def invoke_failure_replayed(value, ctx):
+    try:
+        ctx.invoke(FAIL, value)
+        caught = "no error"
+    except InvokeError as err:
+        caught = err.error_type
+    ctx.wait(Duration(1))
+    return {"caught": caught}
+
+
+@case("5-11")
+def invoke_after_step(value, ctx):
+    return ctx.invoke(ECHO, ctx.step(lambda _: "from-step"))
+
+
+@case("5-13")
+def invoke_in_child(value, ctx):
+    return ctx.run_in_child_context(lambda c: c.invoke(ECHO, "in-child"), name="child")
+
+
+@case("5-14")
+def invoke_sequential(value, ctx):
+    return [ctx.invoke(ECHO, "first"), ctx.invoke(ECHO, "second")]
+
+
+class UpperResult(SerDes):
+    def serialize(self, value, _):
+        return value
+
+    def deserialize(self, data, _):
+        return data.upper()
+
+
+@case("5-16")
+def invoke_result_serdes(value, ctx):
+    return ctx.invoke(ECHO, value, config=InvokeConfig(serdes_result=UpperResult()))
+
+
+# --- 8, 9: parallel and map ---------------------------------------------------------------
+
+
+class BranchError(Exception):
+    pass
+
+
+def project(batch, keys):
+    values = {
+        "completionReason": lambda: batch.completion_reason.value,
+        "status": lambda: batch.status.value,
+        "successCount": lambda: len(batch.succeeded()),
+        "failureCount": lambda: len(batch.failed()),
+        "startedCount": lambda: batch.started_count,
+        "totalCount": lambda: batch.total_count,
+        "hasFailure": lambda: batch.has_failure,
+        "errorCount": lambda: len(batch.get_errors()),
+    }
+    return {key: values[key]() for key in keys}
+
+
+FULL = ["completionReason", "status", "successCount", "failureCount", "totalCount"]
+COUNTS = ["completionReason", "successCount", "failureCount", "totalCount"]
+
+
+def constant(value):
+    return lambda ctx: value
+
+
+def step_branch(value):
+    return lambda ctx: ctx.step(lambda _: value)
+
+
+def failing(index):
+    def branch(ctx):
+        raise BranchError(f"branch {index} fails on purpose")
+
+    return branch
+
+
+def par(*keys, **completion):
+    return ParallelConfig(max_concurrency=1, completion_config=CompletionConfig(**completion))
+
+
+@case("8-1")
+def parallel_basic(value, ctx):
+    return ctx.parallel([step_branch("task-1"), step_branch("task-2")], name="parallel",
+                        config=ParallelConfig(max_concurrency=1)).get_results()
+
+
+@case("8-2")
+def parallel_unnamed(value, ctx):
+    return ctx.parallel([constant("alpha"), constant("beta")],
+                        config=ParallelConfig(max_concurrency=1)).get_results()
+
+
+@case("8-4")
+def parallel_heterogeneous(value, ctx):
+    return ctx.parallel([constant("hello"), constant(42), constant({"k": "v"})], name="hetero",
+                        config=ParallelConfig(max_concurrency=1)).get_results()
+
+
+@case("8-5")
+def parallel_empty(value, ctx):
+    return ctx.parallel([], name="empty").get_results()
+
+
+@case("8-7")
+def parallel_throw_if_error(value, ctx):
+    batch = ctx.parallel([failing(0), constant("never")], name="throwing", config=par(tolerated_failure_count=0))
+    batch.throw_if_error()
+    return batch.get_results()
+
+
+@case("8-8")
+def parallel_min_successful(value, ctx):
+    batch = ctx.parallel([constant(f"b{i}") for i in range(4)], name="min-successful",
+                         config=par(min_successful=2))
+    return project(batch, ["completionReason", "successCount", "totalCount"])
+
+
+@case("8-10")
+def parallel_tolerated_count_exceeded(value, ctx):
+    batch = ctx.parallel([failing(0), failing(1), constant("b2")], name="tolerated-exceeded",
+                         config=par(tolerated_failure_count=1))
+    return project(batch, COUNTS)
+
+
+@case("8-11")
+def parallel_concurrent(value, ctx):
+    return ctx.parallel([constant(f"r{i}") for i in range(3)], name="concurrent",
+                        config=ParallelConfig(max_concurrency=2)).get_results()
+
+
+@case("8-13")
+def parallel_tolerated_percentage_exceeded(value, ctx):
+    batch = ctx.parallel([failing(0), failing(1), constant("b2"), constant("b3")], name="tolerated-pct",
+                         config=par(tolerated_failure_percentage=25))
+    return project(batch, COUNTS)
+
+
+@case("8-14")
+def parallel_replay_after_wait(value, ctx):
+    def waiting(c):
+        c.wait(Duration(2))
+        return "b1"
+
+    return ctx.parallel([step_branch("b0"), waiting], name="replay",
+                        config=ParallelConfig(max_concurrency=1)).get_results()
+
+
+@case("8-16")
+def parallel_all_fail(value, ctx):
+    batch = ctx.parallel([failing(0), failing(1), failing(2)], name="all-fail",
+                         config=par(tolerated_failure_count=3))
+    return project(batch, FULL)
+
+
+@case("8-17")
+def parallel_min_not_reached(value, ctx):
+    batch = ctx.parallel([constant("b0"), failing(1), constant("b2")], name="min-not-reached",
+                         config=par(min_successful=3))
+    return project(batch, FULL)
+
+
+@case("8-19")
+def parallel_bad_concurrency(value, ctx):
+    return ctx.parallel([constant("b0"), constant("b1")], name="bad-concurrency",
+                        config=ParallelConfig(max_concurrency=0)).get_results()
+
+
+@case("8-20")
+def parallel_accessors(value, ctx):
+    batch = ctx.parallel([constant("b0"), failing(1), constant("b2")], name="accessors",
+                         config=par(tolerated_failure_count=1))
+    return project(batch, ["hasFailure", "successCount", "failureCount", "errorCount"])
+
+
+@case("8-22")
+def parallel_percentage_boundary(value, ctx):
+    batch = ctx.parallel([failing(0), constant("b1"), constant("b2"), constant("b3")], name="pct-boundary",
+                         config=par(tolerated_failure_percentage=25))
+    return project(batch, FULL)
+
+
+def items_of(value):
+    if not isinstance(value, list):
+        raise InvalidInput(f"expected a list, got {json.dumps(value)}")
+    return value
+
+
+def numbered(count):
+    return [f"i{i}" for i in range(count)]
+
+
+def seq_map(**completion):
+    return MapConfig(max_concurrency=1, completion_config=CompletionConfig(**completion))
+
+
+@case("9-1")
+def map_basic(value, ctx):
+    def greet(c, item, index, items):
+        name = text(item)
+        return c.step(lambda _: f"Hello, {name}!")
+
+    return ctx.map(items_of(value), greet, name="map", config=MapConfig(max_concurrency=1)).get_results()
+
+
+@case("9-2")
+def map_unnamed(value, ctx):
+    return ctx.map(items_of(value), lambda c, item, i, items: item * 2,
+                   config=MapConfig(max_concurrency=1)).get_results()
+
+
+@case("9-4")
+def map_empty(value, ctx):
+    return ctx.map(items_of(value), lambda c, item, i, items: item, name="empty").get_results()
+
+
+@case("9-5")
+def map_fail_fast(value, ctx):
+    def item_fn(c, item, index, items):
+        if index:
+            raise BranchError(f"branch {index} fails on purpose")
+        return "ok"
+
+    return project(ctx.map(numbered(3), item_fn, name="failfast", config=seq_map(tolerated_failure_count=0)), FULL)
+
+
+@case("9-7")
+def map_min_successful(value, ctx):
+    batch = ctx.map(numbered(4), lambda c, item, i, items: item, name="min-successful",
+                    config=seq_map(min_successful=2))
+    return project(batch, ["completionReason", "successCount", "totalCount"])
+
+
+@case("9-8")
+def map_tolerated_count(value, ctx):
+    def item_fn(c, item, index, items):
+        if index == 1:
+            raise BranchError(f"branch {index} fails on purpose")
+        return item
+
+    return project(ctx.map(numbered(3), item_fn, name="tolerated", config=seq_map(tolerated_failure_count=1)),
+                   FULL)
+
+
+@case("9-10")
+def map_tolerated_percentage_exceeded(value, ctx):
+    def item_fn(c, item, index, items):
+        if index < 2:
+            raise BranchError(f"branch {index} fails on purpose")
+        return item
+
+    batch = ctx.map(numbered(4), item_fn, name="tolerated-pct", config=seq_map(tolerated_failure_percentage=25))
+    return project(batch, COUNTS)
+
+
+@case("9-11")
+def map_concurrent(value, ctx):
+    return ctx.map(numbered(3), lambda c, item, i, items: f"r{i}", name="concurrent",
+                   config=MapConfig(max_concurrency=2)).get_results()
+
+
+@case("9-13")
+def map_item_namer(value, ctx):
+    config = MapConfig(max_concurrency=1, item_namer=lambda item, index: f"item-{json.dumps(item)}")
+    return ctx.map(items_of(value), lambda c, item, i, items: item * 10, name="named-items",
+                   config=config).get_results()
+
+
+class Wrapped(SerDes):
+    def serialize(self, value, _):
+        return f"wrapped:{value}"
+
+    def deserialize(self, data, _):
+        if not data.startswith("wrapped:"):
+            raise ValueError(f"not wrapped: {data}")
+        return data[len("wrapped:"):]
+
+
+@case("9-14")
+def map_item_serdes(value, ctx):
+    return ctx.map(["x", "y"], lambda c, item, i, items: text(item).upper(), name="serdes",
+                   config=MapConfig(max_concurrency=1, item_serdes=Wrapped())).get_results()
+
+
+@case("9-16")
+def map_large_result(value, ctx):
+    batch = ctx.map([0, 1, 2, 3], lambda c, item, i, items: "x" * 70_000, name="large",
+                    config=MapConfig(max_concurrency=1))
+    return project(batch, ["successCount", "totalCount"])
+
+
+@case("9-17")
+def map_then_wait(value, ctx):
+    batch = ctx.map(["a", "b"], lambda c, item, i, items: text(item).upper(), name="then-wait",
+                    config=MapConfig(max_concurrency=1))
+    ctx.wait(Duration(1))
+    return batch.get_results()
+
+
+class OpSerDes(SerDes):
+    def serialize(self, value, _):
+        return "OPSERDE:" + ",".join(value.get_results())
+
+    def deserialize(self, data, _):
+        rest = data[len("OPSERDE:"):]
+        values = rest.split(",") if rest else []
+        return BatchResult([BatchItem(i, BatchItemStatus.SUCCEEDED, v) for i, v in enumerate(values)],
+                           CompletionReason.ALL_COMPLETED)
+
+
+def op_serdes(ctx, name, then_wait):
+    batch = ctx.map(["x", "y"], lambda c, item, i, items: text(item).upper(), name=name,
+                    config=MapConfig(max_concurrency=1, serdes=OpSerDes(), item_serdes=JsonSerDes()))
+    if then_wait:
+        ctx.wait(Duration(1))
+    return batch.get_results()
+
+
+@case("9-19")
+def map_op_serdes_fresh(value, ctx):
+    return op_serdes(ctx, "op-serde", False)
+
+
+@case("9-20")
+def map_op_serdes_replay(value, ctx):
+    return op_serdes(ctx, "op-serde-replay", True)
+
+
 # --- dispatch -----------------------------------------------------------------
 
 
@@ -625,6 +1005,8 @@ class UnknownCase(Exception):
 def lambda_handler(event, context: DurableContext):
     function = context.function_name
     name = function[len("case-"):] if function.startswith("case-") else function
+    if name == FAIL:
+        raise TargetError("the target fails on purpose")
     if name not in CASES:
         raise UnknownCase(f"no case for function {function!r}")
     value = event.get("Input") if isinstance(event, dict) else None
