@@ -157,6 +157,13 @@ def check_order_hibernates_and_resumes(host: Host) -> None:
         assert time.time() < deadline, f"not hibernating: live {live}, waiting {waiting}"
         time.sleep(0.1)
     assert host.lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"
+    # The same name and input is the same execution; other input is a conflict.
+    assert start(host, "order-1", ORDER) == arn
+    try:
+        start(host, "order-1", {"orderId": "other", "items": [{"sku": "x", "qty": 1, "price": 1}]})
+        raise AssertionError("a second input under the same name was accepted")
+    except host.lam.exceptions.ClientError as err:
+        assert err.response["Error"]["Code"] == "DurableExecutionAlreadyStartedException", err.response
     assert count(host.effects(), "validate-order o-1") == 1, host.effects()
     assert count(host.effects(), "fulfill-order o-1") == 0, host.effects()
 

@@ -3,8 +3,11 @@
 # then the end-to-end check of the Python order workflow and handler on the
 # real host through boto3 (tests/python/e2e.py).
 #
-#   tests/python/run.sh            # both
-#   tests/python/run.sh --unit     # only the pytest unit tests (no host, no build)
+#   tests/python/run.sh                # both
+#   tests/python/run.sh --unit         # only the pytest unit tests (no host, no build)
+#   tests/python/run.sh --conformance  # the conformance cases against the Python fixture
+#                                      # (examples/python/durable-cases); needs the Rust echo
+#                                      # guest (scripts/build-guests.sh); extra args go to run.py
 #
 # Needs the host built (cargo build -p lamina); builds the Python guests with
 # scripts/build-python-guests.sh. Environment: LAMINA_TARGET_DIR (default
@@ -35,12 +38,22 @@ fi
 if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
 PY="$ENV_DIR/bin/python"
 
+LAMINA="${LAMINA_BIN:-$TARGET_DIR/debug/lamina}"
+if [ "${1:-}" = "--conformance" ]; then
+    shift
+    bash "$REPO/scripts/build-python-guests.sh" "$REPO/examples/python/durable-cases"
+    ECHO="$TARGET_DIR/guests/wasm32-wasip2/release/echo.wasm"
+    [ -f "$ECHO" ] || die "$ECHO not found; build it with: scripts/build-guests.sh"
+    LAMINA_CONFORMANCE_GUEST="$TARGET_DIR/guests/python/durable_cases.wasm" \
+        exec bash "$REPO/scripts/conformance.sh" --echo-component "$ECHO" "$@"
+fi
+
 # Unit tests: the replay core against the in-memory journal.
 (cd "$REPO/guest-sdk/python" && PYTHONDONTWRITEBYTECODE=1 "$PY" -m pytest -q -p no:cacheprovider tests)
 [ "${1:-}" = "--unit" ] && exit 0
 
-LAMINA="${LAMINA_BIN:-$TARGET_DIR/debug/lamina}"
 [ -x "$LAMINA" ] || die "host binary $LAMINA not found; build it with: cargo build -p lamina (or set LAMINA_BIN)"
-bash "$REPO/scripts/build-python-guests.sh"
+bash "$REPO/scripts/build-python-guests.sh" "$REPO/examples/python/order-workflow"
+bash "$REPO/scripts/build-python-guests.sh" "$REPO/examples/python/hello-handler"
 PYTHONDONTWRITEBYTECODE=1 exec "$PY" "$REPO/tests/python/e2e.py" --lamina "$LAMINA" \
     --guests "$TARGET_DIR/guests/python" --cache-dir "$TARGET_DIR/python-guests/cache"
