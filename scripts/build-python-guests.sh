@@ -69,7 +69,7 @@ build() {
         die "$dir/$entry has a syntax error: $(python3 -c "$syntax" "$dir/$entry" 2>&1 | tail -n 1)"
     grep -Eq "^(def|async def) +$HANDLER_NAME *\(|^$HANDLER_NAME *=" "$dir/$entry" ||
         die "$dir/$entry defines no handler '$HANDLER_NAME' (set LAMINA_PY_HANDLER for another name)"
-    if grep -Eq "^@(.*\.)?durable_execution" "$dir/$entry"; then
+    if grep -Eq "^@(.*\.)?durable_execution|^$HANDLER_NAME *= *(.*\.)?durable_execution\(" "$dir/$entry"; then
         world=durable-function wit="$REPO/wit/durable" export=durable_export
     else
         world=function wit="$REPO/wit/function" export=handler_export
