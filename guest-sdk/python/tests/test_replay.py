@@ -693,3 +693,20 @@ def test_retry_presets_and_backoff():
     assert by_text(ValueError("throttled"), 1).should_retry and not by_text(ValueError("nope"), 1).should_retry
     full = RetryPresets.default()
     assert all(1 <= full(ValueError(), 1).delay_seconds <= 5 for _ in range(50))
+
+
+def test_a_virtual_child_context_is_not_journaled_but_numbers_its_operations():
+    from lamina_sdk.durable import ChildConfig
+
+    journal = InMemoryJournal()
+
+    def handler(event, ctx):
+        value = ctx.run_in_child_context(lambda c: c.step(lambda _: 5), name="v",
+                                         config=ChildConfig(is_virtual=True))
+        try:
+            ctx.run_in_child_context(lambda c: {}["k"], config=ChildConfig(is_virtual=True))
+        except ChildContextError as err:
+            return [value, err.error_type]
+
+    assert run(handler, journal) == 'succeeded [5,"KeyError"]'
+    assert sorted(journal.ops) == ["1-1"] and journal.ops["1-1"].parent_id is None

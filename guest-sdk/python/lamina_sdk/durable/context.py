@@ -380,7 +380,12 @@ class DurableContext:
         serdes = config.serdes if config else None
         virtual = bool(config and config.is_virtual)
         if virtual:
-            return func(self.create_child_context(op.id, is_virtual=True))
+            # Not journaled: its operations belong to this context's parent.
+            try:
+                return func(self.create_child_context(op.id, is_virtual=True))
+            except Exception as err:
+                ex.raise_halt()
+                J.ErrorObject.from_exception(err).raise_as_operation_error(ChildContextError)
 
         return self._context_op(
             op,
