@@ -1,0 +1,1 @@
+"""Module path of the AWS SDK's ``concurrency`` package."""

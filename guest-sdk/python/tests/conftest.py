@@ -1,0 +1,6 @@
+"""Puts lamina_sdk (the directory above) on the path."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
