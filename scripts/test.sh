@@ -37,6 +37,13 @@ step "durable conformance"
 # debug host binary was built by the tests above).
 bash scripts/conformance.sh
 
+step "python guests"
+# The Python SDK's unit tests (pytest), then the Python order workflow and a
+# Python handler built with componentize-py and driven through boto3 on the
+# real host, then every conformance case against the Python fixture.
+bash tests/python/run.sh
+bash tests/python/run.sh --conformance
+
 step "browser"
 # The dashboard's order demo clicked through in headless Chromium (installs
 # the chromium package and playwright-core when missing; screenshots in
