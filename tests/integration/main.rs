@@ -8,5 +8,6 @@ mod faults;
 mod handler;
 mod http;
 mod managed;
+mod netsec;
 mod startup;
 mod support;
