@@ -90,9 +90,8 @@ async fn healthz(url: &str) -> bool {
     }
 }
 
-/// Waits until the server closes `s` (EOF or reset); false after `within`.
-fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
-    let deadline = Instant::now() + within;
+/// Waits until the server closes `s` (EOF or reset); false at `deadline`.
+fn closed_by_server(s: &mut TcpStream, deadline: Instant) -> bool {
     let mut buf = [0u8; 4096];
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -159,8 +158,9 @@ async fn slowloris_and_idle_sockets_are_closed_while_healthz_answers() {
     let mut idle: Vec<TcpStream> = (0..20).map(|_| idle_keep_alive(&address)).collect();
     assert!(healthz(&host.url).await, "/healthz while 70 sockets hang");
     let mut open = 0;
+    let deadline = Instant::now() + Duration::from_secs(15);
     for s in slow.iter_mut().chain(idle.iter_mut()) {
-        if !closed_by_server(s, Duration::from_secs(15)) {
+        if !closed_by_server(s, deadline) {
             open += 1;
         }
     }
