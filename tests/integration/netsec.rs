@@ -169,6 +169,55 @@ async fn slowloris_and_idle_sockets_are_closed_while_healthz_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stops_reading_its_response_is_cut_off_after_the_idle_timeout() {
+    // The header-read timeout is long here: only the idle timeout can act.
+    let host = spawn(
+        &format!(
+            "[host]\nmax_body_bytes = 67108864\n[server]\nheader_read_timeout_ms = 60000\n\
+             idle_timeout_ms = 1000\n[functions.echo]\ncomponent = {}\n",
+            toml_path(&guests().echo)
+        ),
+        None,
+    );
+    let body = format!("\"{}\"", "a".repeat(32 << 20));
+    let mut s = TcpStream::connect(addr(&host.url)).expect("connect");
+    write!(
+        s,
+        "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("head");
+    s.write_all(body.as_bytes()).expect("body");
+    // Read nothing for a while: the response (32 MiB) fills the socket buffers.
+    std::thread::sleep(Duration::from_secs(5));
+    let mut received = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let cut = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => received += n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break false;
+            }
+            Err(_) => break true,
+        }
+    };
+    assert!(cut, "the connection stayed open");
+    assert!(
+        received < body.len(),
+        "the whole response ({received} bytes) arrived: the stalled connection was not closed"
+    );
+    assert!(healthz(&host.url).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_connection_limit_keeps_healthz_reachable_under_an_fd_limit() {
     // 300 idle sockets against a host with 256 file descriptors: without a
     // limit it accepts until it runs out of descriptors and never frees one.
