@@ -253,23 +253,22 @@ pub(crate) fn parse_amz_date(v: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
-/// Checks the scope and the request time; returns the signing time.
-pub(crate) fn check_scope(
-    sig: &SigV4,
-    amz_date: Option<&str>,
-    now: SystemTime,
-) -> Result<SystemTime, Denied> {
+/// Checks the scope and the request time; returns the signing time. A
+/// presigned request (`expires_s`) is valid from 15 minutes before its date
+/// until its expiry; a signed one within 15 minutes of the host's clock.
+pub(crate) fn check_scope(p: &Presented, now: SystemTime) -> Result<SystemTime, Denied> {
+    let sig = &p.sig;
     if sig.service != SERVICE {
         return Err(Denied::BadSignature(format!(
             "Credential should be scoped to correct service: '{SERVICE}'."
         )));
     }
-    let Some(amz_date) = amz_date else {
+    let Some(amz_date) = p.amz_date.as_deref() else {
         return Err(Denied::Incomplete(
             "the request must carry a signed X-Amz-Date header".into(),
         ));
     };
-    if !sig.signed_headers.iter().any(|h| h == "x-amz-date") {
+    if p.expires_s.is_none() && !sig.signed_headers.iter().any(|h| h == "x-amz-date") {
         return Err(Denied::Incomplete("X-Amz-Date must be signed".into()));
     }
     let Some(at) = parse_amz_date(amz_date) else {
@@ -285,16 +284,89 @@ pub(crate) fn check_scope(
             &amz_date[..8]
         )));
     }
-    let skew = now
-        .duration_since(at)
-        .or_else(|_| at.duration_since(now))
-        .unwrap_or(Duration::MAX);
-    if skew > MAX_CLOCK_SKEW {
-        return Err(Denied::BadSignature(format!(
-            "Signature expired: {amz_date} is more than 15 minutes away from the host's time"
-        )));
+    let ahead = at.duration_since(now).unwrap_or(Duration::ZERO);
+    let behind = now.duration_since(at).unwrap_or(Duration::ZERO);
+    let valid_for = p.expires_s.map_or(MAX_CLOCK_SKEW, Duration::from_secs);
+    if ahead > MAX_CLOCK_SKEW || behind > valid_for {
+        return Err(Denied::BadSignature(match p.expires_s {
+            Some(_) => format!(
+                "Request has expired (X-Amz-Date {amz_date}, X-Amz-Expires {})",
+                valid_for.as_secs()
+            ),
+            None => format!(
+                "Signature expired: {amz_date} is more than 15 minutes away from the host's time"
+            ),
+        }));
     }
     Ok(at)
+}
+
+/// A signature as presented: from the `Authorization` header, or from the
+/// query string of a presigned URL (`expires_s` set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Presented {
+    /// The signature and its scope.
+    pub sig: SigV4,
+    /// `X-Amz-Date`, from the header or the query.
+    pub amz_date: Option<String>,
+    /// `X-Amz-Expires` of a presigned URL, in seconds.
+    pub expires_s: Option<u64>,
+}
+
+/// Finds the signature of a request: `Authorization`, else presigned query
+/// parameters, else [`Denied::Missing`].
+pub(crate) fn presented(headers: &HeaderMap, query: Option<&str>) -> Result<Presented, Denied> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        return Ok(Presented {
+            sig: parse_authorization(value.to_str().unwrap_or(""))?,
+            amz_date: headers
+                .get("x-amz-date")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            expires_s: None,
+        });
+    }
+    let pairs: Vec<(String, String)> = query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&percent_decode_bytes(k)).into_owned(),
+                String::from_utf8_lossy(&percent_decode_bytes(v)).into_owned(),
+            )
+        })
+        .collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let Some(signature) = get("X-Amz-Signature") else {
+        return Err(Denied::Missing);
+    };
+    if get("X-Amz-Algorithm") != Some(ALGORITHM) {
+        return Err(Denied::Incomplete(
+            "X-Amz-Algorithm must be AWS4-HMAC-SHA256".into(),
+        ));
+    }
+    let expires_s = get("X-Amz-Expires")
+        .and_then(|e| e.parse::<u64>().ok())
+        .filter(|e| (1..=604_800).contains(e))
+        .ok_or_else(|| {
+            Denied::Incomplete("X-Amz-Expires must be a number of seconds from 1 to 604800".into())
+        })?;
+    let header = format!(
+        "{ALGORITHM} Credential={}, SignedHeaders={}, Signature={signature}",
+        get("X-Amz-Credential").unwrap_or(""),
+        get("X-Amz-SignedHeaders").unwrap_or("")
+    );
+    Ok(Presented {
+        sig: parse_authorization(&header)?,
+        amz_date: get("X-Amz-Date").map(str::to_string),
+        expires_s: Some(expires_s),
+    })
 }
 
 /// `UriEncode` of SigV4: every byte but `A-Za-z0-9-_.~` (and `/` when
@@ -348,13 +420,15 @@ fn canonical_uris(path: &str) -> Vec<String> {
 }
 
 /// The canonical query strings a client may have signed: pairs decoded and
-/// encoded strictly, or kept as sent (botocore), sorted.
-fn canonical_queries(query: Option<&str>) -> Vec<String> {
+/// encoded strictly, or kept as sent (botocore), sorted; a presigned URL's
+/// own `X-Amz-Signature` left out.
+fn canonical_queries(query: Option<&str>, presigned: bool) -> Vec<String> {
     let pairs: Vec<(&str, &str)> = query
         .unwrap_or("")
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .filter(|(k, _)| !(presigned && *k == "X-Amz-Signature"))
         .collect();
     let mut strict: Vec<(String, String)> = pairs
         .iter()
@@ -407,10 +481,12 @@ fn canonical_headers(headers: &HeaderMap, signed: &[String]) -> Result<(String, 
     Ok((block, signed.join(";")))
 }
 
-/// Whether `sig` is a valid signature of the request by `secret` at `at`.
+/// Whether `p` is a valid signature of the request (whose body hashes to
+/// `payload_hash`) by `secret` at `at`. A presigned URL may also have
+/// signed `UNSIGNED-PAYLOAD`, as presigned URLs do.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn signature_matches(
-    sig: &SigV4,
+    p: &Presented,
     method: &str,
     path: &str,
     query: Option<&str>,
@@ -419,26 +495,31 @@ pub(crate) fn signature_matches(
     secret: &str,
     at: SystemTime,
 ) -> Result<(), Denied> {
+    let sig = &p.sig;
+    let presigned = p.expires_s.is_some();
     let (header_block, signed_line) = canonical_headers(headers, &sig.signed_headers)
         .map_err(|h| Denied::BadSignature(format!("signed header `{h}` is missing")))?;
-    let amz_date = headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let amz_date = p.amz_date.as_deref().unwrap_or("");
+    let mut payload_hashes = vec![payload_hash];
+    if presigned {
+        payload_hashes.push("UNSIGNED-PAYLOAD");
+    }
     let scope = format!("{}/{}/{}/aws4_request", sig.date, sig.region, sig.service);
     let key = aws_sigv4::sign::v4::generate_signing_key(secret, at, &sig.region, &sig.service);
     let mut ok = subtle::Choice::from(0);
     for uri in canonical_uris(path) {
-        for q in canonical_queries(query) {
-            let canonical =
-                format!("{method}\n{uri}\n{q}\n{header_block}\n{signed_line}\n{payload_hash}");
-            let to_sign = format!(
-                "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-                hex::encode(Sha256::digest(canonical.as_bytes()))
-            );
-            let expected =
-                aws_sigv4::sign::v4::calculate_signature(key.as_ref(), to_sign.as_bytes());
-            ok |= expected.as_bytes().ct_eq(sig.signature.as_bytes());
+        for q in canonical_queries(query, presigned) {
+            for hash in &payload_hashes {
+                let canonical =
+                    format!("{method}\n{uri}\n{q}\n{header_block}\n{signed_line}\n{hash}");
+                let to_sign = format!(
+                    "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+                    hex::encode(Sha256::digest(canonical.as_bytes()))
+                );
+                let expected =
+                    aws_sigv4::sign::v4::calculate_signature(key.as_ref(), to_sign.as_bytes());
+                ok |= expected.as_bytes().ct_eq(sig.signature.as_bytes());
+            }
         }
     }
     if bool::from(ok) {
@@ -461,22 +542,15 @@ pub async fn admit(
     if auth.session_ok(req.headers()) {
         return Ok(req.map(Either::Left));
     }
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Err(Denied::Missing.response());
-    };
     let deny = |d: Denied| {
         tracing::debug!(reason = ?d, "request refused");
         d.response()
     };
-    let sig = parse_authorization(value.to_str().unwrap_or("")).map_err(deny)?;
-    let Some(secret) = auth.secret(&sig.key_id) else {
+    let p = presented(req.headers(), req.uri().query()).map_err(deny)?;
+    let Some(secret) = auth.secret(&p.sig.key_id) else {
         return Err(deny(Denied::UnknownKey));
     };
-    let amz_date = req
-        .headers()
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok());
-    let at = check_scope(&sig, amz_date, SystemTime::now()).map_err(deny)?;
+    let at = check_scope(&p, SystemTime::now()).map_err(deny)?;
     let (parts, body) = req.into_parts();
     let limit = host.config.max_body_bytes;
     let bytes = match read_body(body, limit).await {
@@ -505,7 +579,7 @@ pub async fn admit(
         )));
     }
     signature_matches(
-        &sig,
+        &p,
         parts.method.as_str(),
         parts.uri.path(),
         parts.uri.query(),
@@ -639,6 +713,26 @@ mod tests {
         secret: &str,
         at: SystemTime,
     ) -> http::Request<()> {
+        signed_with(
+            method,
+            uri,
+            body,
+            key,
+            secret,
+            at,
+            SigningSettings::default(),
+        )
+    }
+
+    fn signed_with(
+        method: &str,
+        uri: &str,
+        body: &[u8],
+        key: &str,
+        secret: &str,
+        at: SystemTime,
+        settings: SigningSettings,
+    ) -> http::Request<()> {
         let mut req = http::Request::builder()
             .method(method)
             .uri(uri)
@@ -653,7 +747,7 @@ mod tests {
             .region("eu-west-3")
             .name("lambda")
             .time(at)
-            .settings(SigningSettings::default())
+            .settings(settings)
             .build()
             .expect("params")
             .into();
@@ -680,17 +774,10 @@ mod tests {
         secret: &str,
         now: SystemTime,
     ) -> Result<(), Denied> {
-        let value = req.headers()[header::AUTHORIZATION]
-            .to_str()
-            .expect("ascii");
-        let sig = parse_authorization(value)?;
-        let date = req
-            .headers()
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok());
-        let at = check_scope(&sig, date, now)?;
+        let p = presented(req.headers(), req.uri().query())?;
+        let at = check_scope(&p, now)?;
         signature_matches(
-            &sig,
+            &p,
             req.method().as_str(),
             req.uri().path(),
             req.uri().query(),
@@ -728,6 +815,40 @@ mod tests {
         let later = now + Duration::from_secs(16 * 60);
         assert!(
             matches!(verify(&req, b"{\"a\":1}", "s3cr3t", later), Err(Denied::BadSignature(m)) if m.contains("expired"))
+        );
+    }
+
+    #[test]
+    fn a_presigned_url_verifies_until_it_expires() {
+        let now = SystemTime::now();
+        let mut settings = SigningSettings::default();
+        settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        let uri = "http://127.0.0.1:8080/2025-12-01/functions/f/durable-executions?MaxItems=3";
+        let req = signed_with("GET", uri, b"", "AKID", "s3cr3t", now, settings);
+        assert!(req.headers().get(header::AUTHORIZATION).is_none());
+        assert!(
+            req.uri()
+                .query()
+                .is_some_and(|q| q.contains("X-Amz-Signature="))
+        );
+        assert_eq!(verify(&req, b"", "s3cr3t", now), Ok(()));
+        assert!(matches!(
+            verify(&req, b"", "other", now),
+            Err(Denied::BadSignature(_))
+        ));
+        let later = now + Duration::from_secs(301);
+        assert!(matches!(
+            verify(&req, b"", "s3cr3t", later),
+            Err(Denied::BadSignature(m)) if m.contains("expired")
+        ));
+        let no_auth = http::Request::builder()
+            .uri("http://h/x?a=1")
+            .body(())
+            .expect("request");
+        assert_eq!(
+            presented(no_auth.headers(), no_auth.uri().query()),
+            Err(Denied::Missing)
         );
     }
 
