@@ -81,7 +81,7 @@ fn addr(url: &str) -> String {
 
 async fn healthz(url: &str) -> bool {
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(40))
         .build()
         .expect("client");
     match client.get(format!("{url}/healthz")).send().await {
@@ -232,7 +232,7 @@ async fn a_connection_limit_keeps_healthz_reachable_under_an_fd_limit() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         healthz(&host.url).await,
-        "/healthz within 20 s while 300 idle sockets queue"
+        "/healthz within 40 s while 300 idle sockets queue"
     );
     drop(sockets);
     assert!(healthz(&host.url).await, "/healthz after");
