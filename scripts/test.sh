@@ -37,6 +37,11 @@ step "durable conformance"
 # debug host binary was built by the tests above).
 bash scripts/conformance.sh
 
+step "auth with boto3"
+# boto3 against a host with [auth]: every API works with the configured key,
+# every call gets 403 with a wrong secret, an unknown key or no signature.
+bash tests/auth/run.sh
+
 step "python guests"
 # The Python SDK's unit tests (pytest), then the Python order workflow and a
 # Python handler built with componentize-py and driven through boto3 on the

@@ -251,6 +251,10 @@ pub struct HostConfig {
     pub max_durable_instances: u32,
     /// The queue of asynchronous (Event) invocations of handler functions.
     pub async_events: AsyncConfig,
+    /// Connection handling: timeouts, limits, shutdown grace (`[server]`).
+    pub server: ServerConfig,
+    /// Access keys for AWS Signature Version 4 (`[auth]`); `None`: no authentication.
+    pub auth: Option<AuthConfig>,
 }
 
 /// Settings of the queue of asynchronous invocations (`[async]`).
@@ -287,6 +291,173 @@ impl Default for AsyncConfig {
     }
 }
 
+/// Default time a client has to send a request's headers, in milliseconds.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// Default time a connection may sit idle (no request running, no bytes
+/// moving), in milliseconds.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Default most client connections open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default time in-flight requests get to finish at shutdown, in milliseconds.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 30_000;
+
+/// Connection handling settings (`[server]` in lamina.toml).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Time a client has to send a request's headers (also bounds the wait
+    /// for the next request on a keep-alive connection), in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// A connection with no request running and no bytes moving this long is closed, in milliseconds.
+    pub idle_timeout_ms: u64,
+    /// Most client connections open at once; at the limit the host stops accepting.
+    pub max_connections: usize,
+    /// On SIGTERM / Ctrl-C, time in-flight requests get to finish, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+        }
+    }
+}
+
+/// Authentication settings (`[auth]` in lamina.toml).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// The access keys accepted, with their secrets resolved.
+    pub access_keys: Vec<AccessKey>,
+}
+
+/// One access key: an id and its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The access key id (`AKIA...` style, any text).
+    pub id: String,
+    /// The secret access key.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids: Vec<&str> = self.access_keys.iter().map(|k| k.id.as_str()).collect();
+        f.debug_struct("AuthConfig")
+            .field("access_keys", &ids)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    header_read_timeout_ms: Option<u64>,
+    idle_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
+    shutdown_grace_ms: Option<u64>,
+}
+
+impl ServerSection {
+    fn finish(self) -> Result<ServerConfig, ConfigError> {
+        let d = ServerConfig::default();
+        let s = ServerConfig {
+            header_read_timeout_ms: self
+                .header_read_timeout_ms
+                .unwrap_or(d.header_read_timeout_ms),
+            idle_timeout_ms: self.idle_timeout_ms.unwrap_or(d.idle_timeout_ms),
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            shutdown_grace_ms: self.shutdown_grace_ms.unwrap_or(d.shutdown_grace_ms),
+        };
+        for (k, v) in [
+            ("server.header_read_timeout_ms", s.header_read_timeout_ms),
+            ("server.idle_timeout_ms", s.idle_timeout_ms),
+            ("server.max_connections", s.max_connections as u64),
+        ] {
+            if v == 0 {
+                return Err(invalid(k, "must be at least 1"));
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthSection {
+    #[serde(default)]
+    access_keys: Vec<AccessKeySection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeySection {
+    id: String,
+    secret: Option<String>,
+    secret_env: Option<String>,
+}
+
+impl AuthSection {
+    /// Resolves secrets (`secret`, or `secret_env` read from the environment).
+    fn finish(self) -> Result<AuthConfig, ConfigError> {
+        if self.access_keys.is_empty() {
+            return Err(invalid(
+                "auth.access_keys",
+                "give at least one key: access_keys = [{ id = \"...\", secret_env = \"VAR\" }]",
+            ));
+        }
+        let mut keys = Vec::with_capacity(self.access_keys.len());
+        for (i, k) in self.access_keys.into_iter().enumerate() {
+            let key = format!("auth.access_keys[{i}]");
+            if k.id.is_empty() || k.id.contains(['/', ',', '=', ' ']) {
+                return Err(invalid(
+                    &format!("{key}.id"),
+                    "must be non-empty, without `/`, `,`, `=` or spaces",
+                ));
+            }
+            let secret = match (k.secret, k.secret_env) {
+                (Some(s), None) => s,
+                (None, Some(var)) => std::env::var(&var).map_err(|_| {
+                    invalid(
+                        &format!("{key}.secret_env"),
+                        &format!(
+                            "the secret of access key `{}` is read from ${var}, which is not set",
+                            k.id
+                        ),
+                    )
+                })?,
+                _ => {
+                    return Err(invalid(
+                        &key,
+                        &format!(
+                            "access key `{}` needs exactly one of `secret` and `secret_env`",
+                            k.id
+                        ),
+                    ));
+                }
+            };
+            if secret.is_empty() {
+                return Err(invalid(
+                    &format!("{key}.secret"),
+                    &format!("the secret of access key `{}` is empty", k.id),
+                ));
+            }
+            keys.push(AccessKey { id: k.id, secret });
+        }
+        Ok(AuthConfig { access_keys: keys })
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -298,6 +469,9 @@ struct FileConfig {
     functions: BTreeMap<String, FunctionSection>,
     #[serde(default)]
     durable: DurableSection,
+    #[serde(default)]
+    server: ServerSection,
+    auth: Option<AuthSection>,
     #[serde(default, rename = "async")]
     async_events: AsyncSection,
 }
@@ -575,6 +749,8 @@ impl HostConfig {
         };
         let mut cfg = sections.finish(functions, overrides)?;
         cfg.durable = durable;
+        cfg.server = file.server.finish()?;
+        cfg.auth = file.auth.map(AuthSection::finish).transpose()?;
         Ok(cfg)
     }
 
@@ -764,6 +940,8 @@ impl Sections {
             durable: DurableSettings::default(),
             max_durable_instances: 0,
             async_events: self.async_events,
+            server: ServerConfig::default(),
+            auth: None,
         };
         let mut cfg = cfg;
         // By default durable invocations may hold half of the unreserved
@@ -1081,6 +1259,32 @@ mod tests {
             let err = parse(&format!("[async]\n{bad}\n")).expect_err(bad);
             assert!(err.to_string().contains(&format!("async.{key}")), "{err}");
         }
+    }
+
+    #[test]
+    fn server_and_auth_sections() {
+        let cfg = parse("").expect("empty");
+        assert_eq!(cfg.server, ServerConfig::default());
+        assert!(cfg.auth.is_none());
+        let cfg = parse(
+            "[server]\nheader_read_timeout_ms = 5\nmax_connections = 3\n[auth]\naccess_keys = [{ id = \"AK\", secret = \"s3\" }]\n",
+        )
+        .expect("valid");
+        assert_eq!(cfg.server.header_read_timeout_ms, 5);
+        assert_eq!(cfg.server.max_connections, 3);
+        assert_eq!(cfg.server.idle_timeout_ms, DEFAULT_IDLE_TIMEOUT_MS);
+        let auth = cfg.auth.expect("auth");
+        assert_eq!(auth.access_keys[0].secret, "s3");
+        assert!(!format!("{auth:?}").contains("s3"), "Debug hides secrets");
+        let err = parse("[auth]\naccess_keys = [{ id = \"AK\", secret_env = \"LAMINA_TEST_UNSET_SECRET_VAR\" }]\n")
+            .expect_err("unset variable");
+        assert!(err.to_string().contains("AK"), "{err}");
+        assert!(
+            err.to_string().contains("LAMINA_TEST_UNSET_SECRET_VAR"),
+            "{err}"
+        );
+        let err = parse("[server]\nmax_connections = 0\n").expect_err("zero");
+        assert!(err.to_string().contains("server.max_connections"), "{err}");
     }
 
     #[test]

@@ -9,10 +9,19 @@ export class HttpError extends Error {
   }
 }
 
+/** Sent with every request: with the session cookie it proves the request
+ * comes from this dashboard (a page on another origin cannot add it). */
+const CSRF = { 'X-Lamina-CSRF': '1' };
+
 async function request(path, options = {}) {
   let resp;
   try {
-    resp = await fetch(path, { cache: 'no-store', ...options });
+    resp = await fetch(path, {
+      cache: 'no-store',
+      credentials: 'same-origin',
+      ...options,
+      headers: { ...CSRF, ...(options.headers || {}) },
+    });
   } catch (e) {
     throw new HttpError(0, 'Unreachable', `cannot reach the host (${e.message})`);
   }
@@ -25,6 +34,10 @@ async function request(path, options = {}) {
       type = type || j.__type || '';
       message = j.message || j.Message || message;
     } catch { /* plain text */ }
+    if (resp.status === 403 && type === 'MissingAuthenticationTokenException') {
+      // The host has [auth] and this browser has no session: log in first.
+      location.assign(`/ui/login.html${location.hash}`);
+    }
     throw new HttpError(resp.status, type, message);
   }
   return resp;

@@ -11,6 +11,7 @@ mod faults;
 mod handler;
 mod http;
 mod managed;
+mod netsec;
 mod retention;
 mod sandbox;
 mod startup;

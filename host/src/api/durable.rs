@@ -4,15 +4,15 @@
 
 use super::lambda::{InvocationType, function_error, ok_response, percent_decode, status_only};
 use super::response::{Response, aws_error, json};
+use super::server::ApiBody as Incoming;
 use super::server::{Host, read_body};
 use crate::durable::imports::MAX_PAYLOAD_BYTES;
 use crate::durable::{CallbackCompletion, Durable, DurableError, shapes};
 use crate::error::InvokeError;
-use crate::journal::{ErrorObject, ExecutionStatus, ListCursor, ListQuery};
+use crate::journal::{ErrorObject, ExecutionStatus, JournalError, ListCursor, ListQuery};
 use crate::registry::Function;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
-use hyper::body::Incoming;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +24,14 @@ pub const SYNC_WAIT: Duration = Duration::from_secs(15 * 60);
 const MAX_ITEMS: usize = 1000;
 
 fn error(e: &DurableError) -> Response {
+    // An ARN the journal does not know is the caller's mistake, not ours.
+    if let DurableError::Journal(JournalError::ExecutionNotFound { arn }) = e {
+        return aws_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            format!("Durable execution not found: {arn}"),
+        );
+    }
     aws_error(
         StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         e.aws_type(),
@@ -212,8 +220,7 @@ fn max_items(query: &[(String, String)], default: usize) -> Result<usize, Durabl
 fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
     query_value(query, "Marker")
         .map(|m| {
-            m.parse::<u64>()
-                .map_err(|_| DurableError::Invalid(format!("invalid Marker `{m}`")))
+            parse_marker(m).ok_or_else(|| DurableError::Invalid(format!("invalid Marker `{m}`")))
         })
         .transpose()
 }
@@ -243,7 +250,7 @@ async fn history(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
 
 async fn state(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
     let limit = max_items(query, MAX_ITEMS)?;
-    let start = marker_u64(query)?.unwrap_or(0) as usize;
+    let start = usize::try_from(marker_u64(query)?.unwrap_or(0)).unwrap_or(usize::MAX);
     let s = d.journal().load_state(arn).await?;
     let page: Vec<Value> = s
         .operations
@@ -253,8 +260,8 @@ async fn state(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
         .map(|o| shapes::operation(o, Some(&s.input)))
         .collect();
     let mut out = json!({ "Operations": page });
-    if start + limit < s.operations.len() {
-        out["NextMarker"] = json!((start + limit).to_string());
+    if start.saturating_add(limit) < s.operations.len() {
+        out["NextMarker"] = json!((start.saturating_add(limit)).to_string());
     }
     Ok(json(StatusCode::OK, &out))
 }
@@ -381,10 +388,6 @@ fn encode_cursor(c: &ListCursor) -> String {
     hex::encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
-fn decode_cursor(m: &str) -> Option<ListCursor> {
-    serde_json::from_slice(&hex::decode(m).ok()?).ok()
-}
-
 /// Parses a query string into decoded pairs (`+` is a space).
 pub fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
@@ -403,24 +406,66 @@ fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
-/// Parses an AWS timestamp: epoch seconds, or ISO 8601 in UTC
-/// (`2026-11-27T10:00:00Z`, optional fraction, `Z` or `+00:00`).
-pub fn parse_timestamp_ms(v: &str) -> Option<u64> {
+/// The latest timestamp accepted: 9999-12-31T23:59:59.999Z, in milliseconds.
+pub(crate) const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
+
+/// Parses an AWS timestamp: epoch seconds (`1764237600`, `1764237600.5`),
+/// or ISO 8601 in UTC (`2026-11-27T10:00:00Z`: a four-digit year, two-digit
+/// fields, an optional fraction of 1 to 9 digits, `Z`, `+00:00` or nothing). `None`
+/// for anything else, for dates that do not exist, and for times before
+/// 1970 or after [`MAX_TIMESTAMP_MS`]; it never panics.
+pub(crate) fn parse_timestamp_ms(v: &str) -> Option<u64> {
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0).then_some((secs * 1000.0) as u64);
+        let ms = secs * 1000.0;
+        return (ms.is_finite() && (0.0..=MAX_TIMESTAMP_MS as f64).contains(&ms))
+            .then_some(ms as u64);
     }
     let v = v
         .strip_suffix('Z')
         .or_else(|| v.strip_suffix("+00:00"))
         .unwrap_or(v);
     let (date, time) = v.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
-    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    let frac_ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
-    // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+    let mut d = date.split('-');
+    let (y, m, day) = (
+        digits(d.next()?, 4)?,
+        digits(d.next()?, 2)?,
+        digits(d.next()?, 2)?,
+    );
+    let (hms, frac) = match time.split_once('.') {
+        Some((hms, frac)) => (hms, Some(frac)),
+        None => (time, None),
+    };
+    let mut t = hms.split(':');
+    let (hh, mm, ss) = (
+        digits(t.next()?, 2)?,
+        digits(t.next()?, 2)?,
+        digits(t.next()?, 2)?,
+    );
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    if !(1..=12).contains(&m)
+        || day < 1
+        || day > days_in_month(y, m)
+        || hh > 23
+        || mm > 59
+        || ss > 59
+    {
+        return None;
+    }
+    let frac_ms = match frac {
+        None => 0,
+        Some(f) if (1..=9).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()) => {
+            // Only ASCII digits: byte positions are character positions.
+            f.bytes()
+                .chain(std::iter::repeat(b'0'))
+                .take(3)
+                .fold(0, |acc, b| acc * 10 + i64::from(b - b'0'))
+        }
+        Some(_) => return None,
+    };
+    // Days from 1970-01-01 (Howard Hinnant's days_from_civil). With a
+    // four-digit year every product below stays far inside i64.
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -430,6 +475,41 @@ pub fn parse_timestamp_ms(v: &str) -> Option<u64> {
     let days = era * 146_097 + doe - 719_468;
     let ms = ((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000) + frac_ms;
     u64::try_from(ms).ok()
+}
+
+/// `s` as a number when it is exactly `width` ASCII digits.
+fn digits(s: &str, width: usize) -> Option<i64> {
+    if s.len() != width || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Parses a history or state page marker: a decimal position (1 to 20
+/// ASCII digits that fit in u64).
+pub(crate) fn parse_marker(m: &str) -> Option<u64> {
+    if m.is_empty() || m.len() > 20 || !m.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    m.parse().ok()
+}
+
+/// Decodes a listing page marker (hex of the cursor's JSON); `None` if it
+/// is not one.
+pub(crate) fn decode_cursor(m: &str) -> Option<ListCursor> {
+    if m.len() > 8192 {
+        return None;
+    }
+    serde_json::from_slice(&hex::decode(m).ok()?).ok()
 }
 
 #[cfg(test)]
@@ -449,6 +529,73 @@ mod tests {
             Some(951_868_800_250)
         );
         assert_eq!(parse_timestamp_ms("yesterday"), None);
+        assert_eq!(
+            parse_timestamp_ms("2026-11-27T10:00:00.123456Z"),
+            Some(1_795_773_600_123)
+        );
+        assert_eq!(
+            parse_timestamp_ms("9999-12-31T23:59:59.999Z"),
+            Some(MAX_TIMESTAMP_MS)
+        );
+    }
+
+    #[test]
+    fn crafted_timestamps_are_refused_without_panicking() {
+        for bad in [
+            // A multi-byte character inside the fraction (was a char-boundary panic).
+            "2026-01-01T00:00:00.ab\u{20ac}Z",
+            "2026-01-01T00:00:00.\u{20ac}Z",
+            "2026-01-01T00:00:00.1\u{20ac}Z",
+            // A 13-digit year (was a multiply overflow).
+            "9999999999999-01-01T00:00:00Z",
+            "-9999999999999-01-01T00:00:00Z",
+            "2026-01-01T99999999999999:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-01-01T00:00:00+01:00",
+            "+2026-01-01T00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "2026-01-01T00:00:00:00Z",
+            "-1",
+            "NaN",
+            "inf",
+            "1e300",
+            "",
+            "T",
+            "Z",
+        ] {
+            assert_eq!(parse_timestamp_ms(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn markers() {
+        assert_eq!(parse_marker("0"), Some(0));
+        assert_eq!(parse_marker("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "18446744073709551616",
+            "\u{20ac}",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_marker(bad), None, "{bad:?}");
+        }
+        let c = ListCursor {
+            function: "f".into(),
+            start_ms: 5,
+            arn: "a".into(),
+        };
+        assert_eq!(decode_cursor(&encode_cursor(&c)), Some(c));
+        for bad in ["", "zz", "0", "7b7d", &"a".repeat(10_000)] {
+            assert_eq!(decode_cursor(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! `aws lambda invoke --endpoint-url ...` and boto3 work against Lamina.
 
 use super::response::{Response, add_request_id, add_timing, aws_error, full};
+use super::server::ApiBody as Incoming;
 use super::server::{Host, new_request_id, read_body};
 use crate::config::FunctionKind;
 use crate::error::InvokeError;
 use crate::modes::standard::{self, HandlerOutput};
 use http::{HeaderValue, Method, StatusCode};
-use hyper::body::Incoming;
 use std::sync::Arc;
 
 /// How the caller wants the function invoked (`X-Amz-Invocation-Type`).

@@ -2,6 +2,7 @@
 //! (`/{function}/...`), the Lambda-compatible invoke API, `/metrics`,
 //! `/healthz` and the dashboard at `/ui`.
 
+pub mod auth;
 pub mod durable;
 pub mod lambda;
 pub mod response;

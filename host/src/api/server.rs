@@ -17,12 +17,15 @@ use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 /// Why the host could not start.
@@ -56,6 +59,8 @@ pub struct Host {
     pub durable: Option<Arc<Durable>>,
     /// The queue of asynchronous invocations, when the host serves handler functions.
     pub events: Option<Arc<AsyncEvents>>,
+    /// Request authentication and dashboard sessions, when `[auth]` is configured.
+    pub auth: Option<super::auth::Auth>,
 }
 
 impl Host {
@@ -67,6 +72,7 @@ impl Host {
         let engine = Arc::new(engine);
         let registry = Registry::load(&engine, &config.functions)?;
         Ok(Host {
+            auth: config.auth.clone().map(super::auth::Auth::new),
             engine,
             registry,
             config,
@@ -214,73 +220,268 @@ fn latency_json(h: &metrics::Histogram) -> serde_json::Value {
     })
 }
 
-/// Serves HTTP on `listener` until `shutdown` completes.
+/// A request body as the API handlers see it: the connection's stream, or
+/// the bytes the authentication layer already read to check their hash.
+pub type ApiBody = http_body_util::Either<Incoming, http_body_util::Full<Bytes>>;
+
+/// Serves HTTP on `listener` until `shutdown` completes, then stops
+/// accepting (new connections are refused), lets in-flight requests finish
+/// for up to `[server] shutdown_grace_ms` and returns.
+///
+/// Each connection gets hyper's header-read timeout (which also runs while a
+/// keep-alive connection waits for its next request) and an idle timeout of
+/// its own: with no request running and no byte moving for
+/// `idle_timeout_ms` (say a client that stopped reading its response) the
+/// connection is closed. At `max_connections` open connections the host
+/// stops accepting until one closes.
 pub async fn serve(
     host: Arc<Host>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let settings = host.config.server.clone();
+    let slots = Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(settings.header_read_timeout_ms));
+    let idle = Duration::from_millis(settings.idle_timeout_ms);
+    let mut limit_logged: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                if limit_logged.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                    tracing::warn!(
+                        max_connections = settings.max_connections,
+                        "connection limit reached: not accepting until a connection closes \
+                         (raise [server] max_connections?)"
+                    );
+                    limit_logged = Some(Instant::now());
+                }
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    p = slots.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
                     // Running out of file descriptors and similar are transient.
                     tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 }
             },
         };
         let _ = stream.set_nodelay(true);
-        let host = host.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
+        let activity = Arc::new(Activity::new());
+        let service = {
+            let host = host.clone();
+            let activity = activity.clone();
+            hyper::service::service_fn(move |req| {
                 let host = host.clone();
-                async move { Ok::<_, std::convert::Infallible>(route(host, req).await) }
-            });
-            if let Err(e) = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(%peer, "connection ended with an error: {e}");
+                let busy = activity.begin();
+                async move {
+                    let resp = route(host, req).await;
+                    drop(busy);
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
+            })
+        };
+        let io = TokioIo::new(Tracked {
+            inner: stream,
+            activity: activity.clone(),
+        });
+        let conn = graceful.watch(builder.serve_connection(io, service));
+        tokio::spawn(async move {
+            let _slot = permit;
+            tokio::pin!(conn);
+            loop {
+                tokio::select! {
+                    ended = &mut conn => {
+                        if let Err(e) = ended {
+                            tracing::debug!(%peer, "connection ended with an error: {e}");
+                        }
+                        break;
+                    }
+                    () = tokio::time::sleep(activity.until_idle(idle)) => {
+                        if activity.until_idle(idle).is_zero() {
+                            tracing::debug!(%peer, "closing an idle connection");
+                            break;
+                        }
+                    }
+                }
             }
         });
     }
+    // Closing the listener makes new connections fail at once.
+    drop(listener);
+    let grace = Duration::from_millis(settings.shutdown_grace_ms);
+    tracing::info!(
+        "shutting down: no new connections; waiting up to {} ms for in-flight requests",
+        grace.as_millis()
+    );
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "shutdown grace period ({} ms) over with requests still running; dropping them",
+            grace.as_millis()
+        );
+    }
+    Ok(())
 }
 
-/// Routes one request.
+/// What a connection is doing: requests running, and when a byte last moved.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+    running: AtomicUsize,
+}
+
+/// Marks a request as running until dropped.
+struct Running(Arc<Activity>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let now = self.start.elapsed().as_millis() as u64;
+        self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn begin(self: &Arc<Self>) -> Running {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        Running(self.clone())
+    }
+
+    /// How long until the connection counts as idle (zero: it is); a
+    /// running request keeps it busy.
+    fn until_idle(&self, idle: Duration) -> Duration {
+        if self.running.load(Ordering::Acquire) > 0 {
+            return idle;
+        }
+        let now = self.start.elapsed().as_millis() as u64;
+        let quiet = Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)));
+        idle.saturating_sub(quiet)
+    }
+}
+
+/// A TCP stream that records when bytes move.
+struct Tracked {
+    inner: tokio::net::TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl tokio::io::AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl tokio::io::AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Routes one request. Control-plane requests (the Lambda and durable APIs,
+/// `/api/...` and `/metrics`) pass the authentication layer first when
+/// `[auth]` is configured; `/healthz`, the dashboard's static files and the
+/// data plane of http functions stay open (like a function URL with auth
+/// type NONE).
 async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
     let path = req.uri().path().to_string();
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
     let first = segments.next().unwrap_or("");
     let rest = segments.next();
+    let control = match (req.method(), first) {
+        (&Method::GET, "metrics") => rest.is_none(),
+        (&Method::GET, "api") => rest == Some("functions"),
+        (_, "2015-03-31" | "2025-12-01") => true,
+        _ => false,
+    };
+    if control {
+        let req = match super::auth::admit(&host, req).await {
+            Ok(req) => req,
+            Err(resp) => return resp,
+        };
+        return control_plane(host, req, first, rest).await;
+    }
     match (req.method(), first) {
         (&Method::GET, "healthz") if rest.is_none() => text(StatusCode::OK, "ok"),
-        (&Method::GET, "metrics") if rest.is_none() => {
-            let mut body = host.render_metrics();
-            if let Some(d) = &host.durable {
-                d.render_metrics(&mut body).await;
-            }
-            if let Some(q) = &host.events {
-                q.render_metrics(&mut body);
-            }
-            let mut resp = text(StatusCode::OK, body);
-            resp.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            resp
+        (&Method::POST, "ui")
+            if host.registry.get("ui").is_none()
+                && matches!(rest, Some("login") | Some("logout")) =>
+        {
+            super::auth::login_route(&host, req, rest == Some("logout")).await
         }
         (_, "ui") if host.registry.get("ui").is_none() => super::ui::handle(req.method(), rest),
-        (&Method::GET, "api") if rest == Some("functions") => {
-            response::json(StatusCode::OK, &host.functions_json())
-        }
-        (_, "2015-03-31") => lambda::handle(host, req, rest.unwrap_or("")).await,
-        (_, "2025-12-01") => super::durable::handle(host, req, rest.unwrap_or("")).await,
         _ => {
             if let Some(f) = host.registry.get(first) {
                 let f = f.clone();
@@ -312,6 +513,35 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
                 ),
             )
         }
+    }
+}
+
+/// The control plane, once the request is admitted.
+async fn control_plane(
+    host: Arc<Host>,
+    req: hyper::Request<ApiBody>,
+    first: &str,
+    rest: Option<&str>,
+) -> Response {
+    match first {
+        "metrics" => {
+            let mut body = host.render_metrics();
+            if let Some(d) = &host.durable {
+                d.render_metrics(&mut body).await;
+            }
+            if let Some(q) = &host.events {
+                q.render_metrics(&mut body);
+            }
+            let mut resp = text(StatusCode::OK, body);
+            resp.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            resp
+        }
+        "api" => response::json(StatusCode::OK, &host.functions_json()),
+        "2015-03-31" => lambda::handle(host, req, rest.unwrap_or("")).await,
+        _ => super::durable::handle(host, req, rest.unwrap_or("")).await,
     }
 }
 
@@ -421,7 +651,11 @@ pub fn new_request_id() -> String {
 }
 
 /// Reads a whole request body, refusing more than `limit` bytes.
-pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, InvokeError> {
+pub async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, InvokeError>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {

@@ -4,6 +4,10 @@
 //! the dashboard works offline and with any install of the host. The pages
 //! read the host's own JSON APIs (`/api/functions`, `/metrics` and the
 //! durable API) from the same origin and poll them about once a second.
+//!
+//! With `[auth]`, the files stay open but the APIs need a session:
+//! `login.html` posts a key id and secret to `POST /ui/login` (see
+//! `api::auth`), and every fetch adds the `X-Lamina-CSRF` header.
 
 use super::response::{Response, full, text};
 use http::{HeaderValue, Method, StatusCode, header};
@@ -43,6 +47,8 @@ const ASSETS: &[Asset] = &[
     asset!("executions.js", JS),
     asset!("execution.js", JS),
     asset!("demo.js", JS),
+    asset!("login.html", HTML),
+    asset!("login.js", JS),
 ];
 
 /// Only the host's own origin: no CDN, no inline script.
@@ -164,6 +170,9 @@ mod tests {
             for quote in ['\'', '"'] {
                 for part in body.split(&format!("{quote}/ui/")).skip(1) {
                     let name = part.split(quote).next().unwrap_or("");
+                    if ["login", "logout"].contains(&name) {
+                        continue; // routes of the host (api::auth), not files
+                    }
                     assert!(
                         find(Some(name)).is_some(),
                         "{} refers to /ui/{name}, which is not embedded",

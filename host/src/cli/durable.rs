@@ -125,12 +125,13 @@ async fn call(
     let uri: http::Uri = url
         .parse()
         .map_err(|e| CliError::Http(format!("bad endpoint URL {url}: {e}")))?;
-    let req = hyper::Request::builder()
+    let mut req = hyper::Request::builder()
         .method(method)
         .uri(uri)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(bytes::Bytes::from(body)))
+        .body(Full::new(bytes::Bytes::from(body.clone())))
         .map_err(|e| CliError::Http(e.to_string()))?;
+    super::sign::sign_request(&mut req, &body)?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<bytes::Bytes>>();
     let resp = client

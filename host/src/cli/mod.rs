@@ -3,6 +3,7 @@
 //! durable executions.
 
 mod durable;
+mod sign;
 
 pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
 
@@ -90,6 +91,10 @@ pub struct ServeArgs {
     /// Allocate instances on demand instead of from the pooling allocator.
     #[arg(long)]
     pub no_pooling: bool,
+    /// Listen on a non-loopback address although no `[auth]` is configured
+    /// (anyone who can reach it controls the host; a warning is logged).
+    #[arg(long)]
+    pub insecure_listen: bool,
 }
 
 /// Arguments of `lamina invoke`.
@@ -139,6 +144,13 @@ pub enum CliError {
     /// The benchmark failed.
     #[error(transparent)]
     Bench(#[from] crate::bench::BenchError),
+    /// A non-loopback listen address without `[auth]` and without `--insecure-listen`.
+    #[error(
+        "refusing to listen on {0} without authentication: anyone who can reach it could invoke \
+         functions, read execution histories and complete callbacks. Configure [auth] \
+         access_keys in lamina.toml, listen on 127.0.0.1, or pass --insecure-listen"
+    )]
+    InsecureListen(std::net::SocketAddr),
     /// The function reported an error (its body has been printed).
     #[error("the function returned an error ({0})")]
     FunctionError(String),
@@ -173,6 +185,16 @@ pub fn serve_config(args: &ServeArgs) -> Result<HostConfig, CliError> {
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let cfg = serve_config(&args)?;
     let listen = cfg.listen;
+    if cfg.auth.is_none() && !listen.ip().is_loopback() {
+        if !args.insecure_listen {
+            return Err(CliError::InsecureListen(listen));
+        }
+        tracing::warn!(
+            %listen,
+            "listening on a non-loopback address WITHOUT authentication (--insecure-listen): \
+             anyone who can reach this port can invoke functions and control durable executions"
+        );
+    }
     let host = tokio::task::spawn_blocking(move || Host::new(cfg))
         .await
         .map_err(|e| CliError::Http(format!("loading functions panicked: {e}")))??;
@@ -282,9 +304,10 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
     if let Some(name) = &args.execution_name {
         req = req.header("x-amz-durable-execution-name", name);
     }
-    let req = req
-        .body(Full::new(bytes::Bytes::from(payload)))
+    let mut req = req
+        .body(Full::new(bytes::Bytes::from(payload.clone())))
         .map_err(|e| CliError::Http(e.to_string()))?;
+    sign::sign_request(&mut req, &payload)?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<bytes::Bytes>>();
     let resp = client
