@@ -186,7 +186,7 @@ async fn get_execution(d: &Durable, arn: &str) -> Answer {
     ))
 }
 
-fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
+pub(crate) fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
     match query_value(query, key) {
         None => Ok(false),
         Some("true") => Ok(true),
@@ -197,7 +197,7 @@ fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
     }
 }
 
-fn max_items(query: &[(String, String)], default: usize) -> Result<usize, DurableError> {
+pub(crate) fn max_items(query: &[(String, String)], default: usize) -> Result<usize, DurableError> {
     match query_value(query, "MaxItems") {
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
@@ -209,7 +209,7 @@ fn max_items(query: &[(String, String)], default: usize) -> Result<usize, Durabl
     }
 }
 
-fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
+pub(crate) fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
     query_value(query, "Marker")
         .map(|m| {
             m.parse::<u64>()
@@ -257,7 +257,7 @@ async fn state(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
     Ok(json(StatusCode::OK, &out))
 }
 
-fn error_object(body: &[u8]) -> Result<Option<ErrorObject>, DurableError> {
+pub(crate) fn error_object(body: &[u8]) -> Result<Option<ErrorObject>, DurableError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -375,11 +375,11 @@ async fn list(host: &Host, d: &Durable, name: &str, query: &[(String, String)]) 
     Ok(json(StatusCode::OK, &out))
 }
 
-fn encode_cursor(c: &ListCursor) -> String {
+pub(crate) fn encode_cursor(c: &ListCursor) -> String {
     hex::encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
-fn decode_cursor(m: &str) -> Option<ListCursor> {
+pub(crate) fn decode_cursor(m: &str) -> Option<ListCursor> {
     serde_json::from_slice(&hex::decode(m).ok()?).ok()
 }
 
@@ -397,7 +397,7 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 

@@ -3,6 +3,8 @@
 //! `/healthz` and the dashboard at `/ui`.
 
 pub mod durable;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod lambda;
 pub mod response;
 pub mod server;
