@@ -371,3 +371,16 @@ fn fuzz_error_object_bodies() {
         },
     );
 }
+
+#[test]
+fn names_ending_in_function_keep_their_name_with_a_qualifier() {
+    // Found by `fuzz_function_names_and_arns`: `my-function:prod` was read
+    // as the function `prod`.
+    assert_eq!(function_name("my-function:prod"), "my-function");
+    assert_eq!(function_name("function:A"), "function");
+    assert_eq!(
+        function_name("arn:aws:lambda:us-east-1:123:function:my-function:prod"),
+        "my-function"
+    );
+    assert_eq!(function_name("123:function:my-function"), "my-function");
+}
