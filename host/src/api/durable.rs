@@ -405,7 +405,9 @@ pub(crate) fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'
 /// (`2026-11-27T10:00:00Z`, optional fraction, `Z` or `+00:00`).
 pub fn parse_timestamp_ms(v: &str) -> Option<u64> {
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs >= 0.0).then_some((secs * 1000.0) as u64);
+        // Rounded: the seconds the host answers (`ms / 1000.0`) times 1000 can
+        // land just below the whole millisecond they came from.
+        return (secs >= 0.0).then_some((secs * 1000.0).round() as u64);
     }
     let v = v
         .strip_suffix('Z')

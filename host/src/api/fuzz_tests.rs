@@ -384,3 +384,13 @@ fn names_ending_in_function_keep_their_name_with_a_qualifier() {
     );
     assert_eq!(function_name("123:function:my-function"), "my-function");
 }
+
+#[test]
+fn emitted_timestamps_parse_back_to_the_same_millisecond() {
+    // Found by `fuzz_emitted_timestamps_round_trip`: 4340478479.563 s was
+    // read as 4340478479562 ms.
+    for ms in [1001, 4_340_478_479_563] {
+        let text = shapes::timestamp(ms).to_string();
+        assert_eq!(parse_timestamp_ms(&text), Some(ms), "{text}");
+    }
+}
