@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod durable;
 mod faults;
+mod fuzz_http;
 mod handler;
 mod http;
 mod managed;
