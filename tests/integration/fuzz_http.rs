@@ -4,7 +4,7 @@
 //! invalid UTF-8, huge numbers and bad JSON, and raw bytes on a socket) sent
 //! with a real client. No request may get a 5xx or no answer at all (a
 //! handler panic drops the connection), and afterwards the process must
-//! still answer `/healthz`. `LAMINA_FUZZ_CASES` (default 2000) and
+//! still answer `/healthz`. `LAMINA_FUZZ_CASES` (default 5000) and
 //! `LAMINA_FUZZ_SECONDS` size it; `scripts/fuzz.sh` runs it at length.
 
 use crate::support::*;
@@ -67,6 +67,7 @@ fn segment(arn: String, callback: String) -> impl Strategy<Value = String> {
 fn query_value() -> impl Strategy<Value = String> {
     prop_oneof![
         "[-+]?[0-9]{0,20}-[0-9]{0,3}-[0-9]{0,3}T[0-9]{0,3}:[0-9]{0,3}:[0-9]{0,3}(\\.[0-9a-z€]{0,6})?(Z|\\+00:00)?",
+        "[0-9]{1,16}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\\.[0-9a-z%€é]{0,6})?(Z|\\+00:00)?",
         "[-+]?[0-9]{0,30}(\\.[0-9]{0,12})?(e[-+]?[0-9]{1,4})?",
         "[0-9a-f]{0,80}",
         prop::sample::select(vec![
@@ -99,6 +100,7 @@ fn query() -> impl Strategy<Value = Vec<(String, String)>> {
                     "CheckpointToken",
                 ])
                 .prop_map(str::to_string),
+                2 => prop::sample::select(vec!["StartedAfter", "StartedBefore"]).prop_map(str::to_string),
                 1 => "[a-zA-Z%+=&]{0,12}",
             ],
             query_value(),
@@ -208,6 +210,8 @@ fn path(arn: String, callback: String) -> impl Strategy<Value = String> {
         "/2025-12-01/durable-executions/{}/history",
         "/2025-12-01/durable-executions/{}/state",
         "/2025-12-01/durable-executions/{}/stop",
+        "/2025-12-01/functions/{}/durable-executions",
+        "/2025-12-01/functions/{}/durable-executions",
         "/2025-12-01/functions/{}/durable-executions",
         "/2025-12-01/durable-execution-callbacks/{}/succeed",
         "/2025-12-01/durable-execution-callbacks/{}/fail",
@@ -324,7 +328,9 @@ fn send_raw(addr: &str, bytes: &[u8]) -> Answer {
 }
 
 /// The shape of a path, for grouping findings: its first segments, with
-/// every segment that is not one of the API's words as `*`.
+/// the ids (after `durable-executions`, `functions` and
+/// `durable-execution-callbacks`) and anything that is not one of the API's
+/// words as `*`.
 fn shape(path: &str) -> String {
     const WORDS: &[&str] = &[
         "",
@@ -333,20 +339,35 @@ fn shape(path: &str) -> String {
         "api",
         "ui",
         "healthz",
-        "functions",
         "invocations",
-        "durable-executions",
         "history",
         "state",
         "stop",
-        "durable-execution-callbacks",
         "succeed",
         "fail",
         "heartbeat",
     ];
+    const BEFORE_ID: &[&str] = &[
+        "functions",
+        "durable-executions",
+        "durable-execution-callbacks",
+    ];
+    let mut previous = "";
     path.split('/')
         .take(5)
-        .map(|s| if WORDS.contains(&s) { s } else { "*" })
+        .map(|s| {
+            if BEFORE_ID.contains(&previous) {
+                previous = "";
+                "*"
+            } else {
+                previous = s;
+                if WORDS.contains(&s) || BEFORE_ID.contains(&s) {
+                    s
+                } else {
+                    "*"
+                }
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -427,7 +448,7 @@ fn random_malformed_requests_get_no_5xx_and_leave_the_host_serving() {
         }
     });
 
-    let cases = env_u64("LAMINA_FUZZ_CASES").unwrap_or(2000).max(1) as u32;
+    let cases = env_u64("LAMINA_FUZZ_CASES").unwrap_or(5000).max(1) as u32;
     let deadline = env_u64("LAMINA_FUZZ_SECONDS").map(|s| Instant::now() + Duration::from_secs(s));
     let strategy = request(arn.clone(), callback.clone());
     // (answer, method, path shape) → (count, first example).
