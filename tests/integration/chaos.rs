@@ -58,8 +58,20 @@ struct Host {
 }
 
 impl Host {
-    /// Starts the host on `state` (journal, config, `data/`) and `port`.
+    /// Starts the host on `state` (journal, config, `data/`) and `port`,
+    /// trying again a few times if it exits at start-up (the port can be
+    /// held for a moment by a connection of another test).
     fn start(state: &Path, port: u16) -> Host {
+        for _ in 0..10 {
+            if let Some(host) = Host::try_start(state, port) {
+                return host;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!("lamina did not start on port {port} after 10 tries");
+    }
+
+    fn try_start(state: &Path, port: u16) -> Option<Host> {
         let config = state.join("lamina.toml");
         let mut child = lamina_cmd()
             .arg("serve")
@@ -92,12 +104,13 @@ impl Host {
         if !ready {
             let _ = child.kill();
             let status = child.wait().ok();
-            panic!("lamina did not start on port {port} ({status:?})");
+            eprintln!("chaos: lamina did not start on port {port} ({status:?})");
+            return None;
         }
-        Host {
+        Some(Host {
             child,
             url: format!("http://127.0.0.1:{port}"),
-        }
+        })
     }
 
     /// SIGKILL, and reap the process.
