@@ -12,11 +12,14 @@
 //!   those the batches set and did not clear, ended executions hold no
 //!   timers, the recovery set is the running executions with the
 //!   invocation flag;
+//! - batches queued back to back (committed together by the group commit)
+//!   are each accepted or rejected alone, as if applied one after another;
 //! - reopening the file gives the same state.
 //!
 //! No step may panic or stop the writer. Run at length with `scripts/fuzz.sh`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -73,6 +76,10 @@ enum Step {
         slot: usize,
         batch: BatchSpec,
     },
+    /// Batches queued back to back with [`Journal::enqueue`], so that the
+    /// writer commits several in one transaction: each must be accepted or
+    /// rejected alone, as if applied one after another.
+    Group(Vec<(usize, BatchSpec)>),
     Reopen,
 }
 
@@ -158,6 +165,7 @@ fn step() -> impl Strategy<Value = Step> {
                 in_progress,
             }),
         8 => (0..=SLOTS, batch_spec()).prop_map(|(slot, batch)| Step::Apply { slot, batch }),
+        2 => vec((0..=SLOTS, batch_spec()), 2..6).prop_map(Step::Group),
         1 => Just(Step::Reopen),
     ]
 }
@@ -458,6 +466,10 @@ fn fail(e: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(e.to_string())
 }
 
+/// The most requests the writer committed in one transaction, over all
+/// sequences (to show that queued groups really were committed together).
+static LARGEST_GROUP: AtomicU64 = AtomicU64::new(0);
+
 /// Runs one sequence on a fresh journal.
 async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
     let dir = tempfile::tempdir().map_err(fail)?;
@@ -539,6 +551,40 @@ async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
                 let after = snapshot(j).await.map_err(fail)?;
                 check(&model, &after)?;
             }
+            Step::Group(group) => {
+                let batches: Vec<(usize, Batch)> =
+                    group.iter().map(|(slot, b)| (*slot, b.build())).collect();
+                let arns: Vec<String> = batches.iter().map(|(slot, _)| arn(*slot)).collect();
+                let mut queued = Vec::new();
+                for ((_, batch), a) in batches.iter().zip(&arns) {
+                    queued.push(j.enqueue(a, batch.clone()).await.map_err(fail)?);
+                }
+                for ((slot, batch), q) in batches.iter().zip(queued) {
+                    let last = model.execs.get(slot).map(|e| e.events.len() as u64);
+                    let expected = expected_rejection(&model, *slot, batch);
+                    match (expected, q.committed().await) {
+                        (None, Ok(ids)) => {
+                            let first = last.unwrap_or(0) + 1;
+                            let want: Vec<u64> =
+                                (first..first + batch.events.len() as u64).collect();
+                            prop_assert_eq!(ids, want, "step {}: queued event ids", i);
+                            model_apply(&mut model, *slot, batch);
+                        }
+                        (Some(kind), Err(e)) => {
+                            prop_assert_eq!(error_name(&e), kind, "step {}: {}", i, e);
+                        }
+                        (expected, outcome) => {
+                            return Err(fail(format!(
+                                "step {i}: queued batch expected {expected:?}, got {outcome:?} \
+                                 for {batch:?}"
+                            )));
+                        }
+                    }
+                }
+                LARGEST_GROUP.fetch_max(j.stats().largest_group, Ordering::Relaxed);
+                let after = snapshot(j).await.map_err(fail)?;
+                check(&model, &after)?;
+            }
             Step::Apply { slot, batch } => {
                 let batch = batch.build();
                 let last = model.execs.get(&slot).map(|e| e.events.len() as u64);
@@ -584,4 +630,8 @@ fn fuzz_batch_sequences_keep_the_journal_consistent() {
     run("journal-batches", CASES, vec(step(), 1..24), |steps| {
         rt.block_on(sequence(steps))
     });
+    eprintln!(
+        "fuzz journal-batches: largest group commit {}",
+        LARGEST_GROUP.load(Ordering::Relaxed)
+    );
 }
