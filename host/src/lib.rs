@@ -23,6 +23,8 @@ pub mod config;
 pub mod durable;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod guest_log;
 pub mod journal;
 pub mod metrics;

@@ -2,12 +2,14 @@
 //! from `examples/`, a real HTTP client on 127.0.0.1.
 
 mod async_events;
+mod chaos;
 mod cli;
 mod concurrency;
 mod concurrency_limits;
 mod disconnects;
 mod durable;
 mod faults;
+mod fuzz_http;
 mod handler;
 mod http;
 mod managed;

@@ -194,7 +194,7 @@ async fn get_execution(d: &Durable, arn: &str) -> Answer {
     ))
 }
 
-fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
+pub(crate) fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
     match query_value(query, key) {
         None => Ok(false),
         Some("true") => Ok(true),
@@ -205,7 +205,7 @@ fn flag(query: &[(String, String)], key: &str) -> Result<bool, DurableError> {
     }
 }
 
-fn max_items(query: &[(String, String)], default: usize) -> Result<usize, DurableError> {
+pub(crate) fn max_items(query: &[(String, String)], default: usize) -> Result<usize, DurableError> {
     match query_value(query, "MaxItems") {
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
@@ -217,7 +217,7 @@ fn max_items(query: &[(String, String)], default: usize) -> Result<usize, Durabl
     }
 }
 
-fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
+pub(crate) fn marker_u64(query: &[(String, String)]) -> Result<Option<u64>, DurableError> {
     query_value(query, "Marker")
         .map(|m| {
             parse_marker(m).ok_or_else(|| DurableError::Invalid(format!("invalid Marker `{m}`")))
@@ -266,7 +266,7 @@ async fn state(d: &Durable, arn: &str, query: &[(String, String)]) -> Answer {
     Ok(json(StatusCode::OK, &out))
 }
 
-fn error_object(body: &[u8]) -> Result<Option<ErrorObject>, DurableError> {
+pub(crate) fn error_object(body: &[u8]) -> Result<Option<ErrorObject>, DurableError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -384,7 +384,7 @@ async fn list(host: &Host, d: &Durable, name: &str, query: &[(String, String)]) 
     Ok(json(StatusCode::OK, &out))
 }
 
-fn encode_cursor(c: &ListCursor) -> String {
+pub(crate) fn encode_cursor(c: &ListCursor) -> String {
     hex::encode(serde_json::to_vec(c).unwrap_or_default())
 }
 
@@ -402,7 +402,7 @@ pub fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn query_value<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
@@ -416,7 +416,9 @@ pub(crate) const MAX_TIMESTAMP_MS: u64 = 253_402_300_799_999;
 /// 1970 or after [`MAX_TIMESTAMP_MS`]; it never panics.
 pub(crate) fn parse_timestamp_ms(v: &str) -> Option<u64> {
     if let Ok(secs) = v.parse::<f64>() {
-        let ms = secs * 1000.0;
+        // Rounded: the seconds the host answers (`ms / 1000.0`) times 1000 can
+        // land just below the whole millisecond they came from.
+        let ms = (secs * 1000.0).round();
         return (ms.is_finite() && (0.0..=MAX_TIMESTAMP_MS as f64).contains(&ms))
             .then_some(ms as u64);
     }

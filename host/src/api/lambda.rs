@@ -321,10 +321,15 @@ pub(crate) fn status_only(status: StatusCode) -> Response {
 /// Accepts a plain name, a partial ARN (`123:function:name`) or a full ARN,
 /// with or without a `:qualifier`.
 pub fn function_name(raw: &str) -> String {
-    match raw.split_once("function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_string(),
-        None => raw.split(':').next().unwrap_or(raw).to_string(),
-    }
+    // `function` is matched as a whole ARN field, so that a function whose
+    // name ends in `function` keeps its name when a qualifier follows.
+    let fields: Vec<&str> = raw.split(':').collect();
+    let name = match fields.as_slice() {
+        ["arn", _, _, _, _, "function", name, ..] | [_, "function", name, ..] => name,
+        [name, ..] => name,
+        [] => raw,
+    };
+    (*name).to_string()
 }
 
 /// Decodes `%XX` escapes in a path segment (ARNs arrive as `arn%3Aaws%3A...`).

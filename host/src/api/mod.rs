@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod durable;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod lambda;
 pub mod response;
 pub mod server;

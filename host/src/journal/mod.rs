@@ -15,6 +15,8 @@
 //! the recovery rules are described in `docs/journal-format.md`.
 
 mod error;
+#[cfg(test)]
+mod fuzz_tests;
 mod queue;
 mod redb;
 mod retention;
