@@ -91,16 +91,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$LAMINA" serve --config examples/lamina.toml --listen 127.0.0.1:0 --state-dir "$STATE" \
-    >"$STATE/host.out" 2>"$STATE/host.err" </dev/null &
-HOST_PID=$!
-for _ in $(seq $((START_TIMEOUT * 10))); do
-    grep -q '^Metrics:' "$STATE/host.out" 2>/dev/null && break
-    kill -0 "$HOST_PID" 2>/dev/null || die "the host exited before it was ready"
-    sleep 0.1
-done
-grep -q '^Metrics:' "$STATE/host.out" || die "the host printed no Metrics: line within ${START_TIMEOUT} s"
-URL="$(sed -n 's/^Lamina .* listening on \(http:[^ ]*\).*/\1/p' "$STATE/host.out" | head -n 1)"
+# start_host DIR ARGS...: starts `lamina serve ARGS` with its output in DIR
+# and waits for its banner; sets HOST_PID and URL.
+start_host() {
+    local dir="$1"
+    shift
+    "$LAMINA" serve "$@" --listen 127.0.0.1:0 --state-dir "$dir" \
+        >"$dir/host.out" 2>"$dir/host.err" </dev/null &
+    HOST_PID=$!
+    for _ in $(seq $((START_TIMEOUT * 10))); do
+        grep -q '^Metrics:' "$dir/host.out" 2>/dev/null && break
+        kill -0 "$HOST_PID" 2>/dev/null || die "the host exited before it was ready"
+        sleep 0.1
+    done
+    grep -q '^Metrics:' "$dir/host.out" || die "the host printed no Metrics: line within ${START_TIMEOUT} s"
+    URL="$(sed -n 's/^Lamina .* listening on \(http:[^ ]*\).*/\1/p' "$dir/host.out" | head -n 1)"
+}
+
+start_host "$STATE" --config examples/lamina.toml
 DASHBOARD="$(sed -n 's/^Dashboard: \(http:[^ ]*\).*/\1/p' "$STATE/host.out" | head -n 1)"
 [ -n "$URL" ] || die "no URL in the host's banner"
 [ "$DASHBOARD" = "$URL/ui" ] || die "the banner's Dashboard line is '$DASHBOARD', want '$URL/ui'"
@@ -111,3 +119,26 @@ start=$(date +%s)
 LAMINA_URL="$URL" LAMINA_DASHBOARD="$DASHBOARD" CHROMIUM="$CHROMIUM" SCREENSHOT_DIR="$TARGET_DIR/browser" \
     timeout --kill-after=5 "$TEST_TIMEOUT" node "$TEST_DIR/demo.test.mjs"
 say "passed in $(($(date +%s) - start)) s"
+
+# --- The dashboard's login, on a second host with [auth].
+kill "$HOST_PID" 2>/dev/null || true
+wait "$HOST_PID" 2>/dev/null || true
+AUTH="$STATE/auth"
+mkdir -p "$AUTH"
+cat >"$AUTH/lamina.toml" <<TOML
+[auth]
+access_keys = [{ id = "AKIABROWSERTEST", secret_env = "LAMINA_BROWSER_SECRET" }]
+
+[functions.echo]
+component = "$GUESTS/echo.wasm"
+TOML
+export LAMINA_BROWSER_SECRET="browser-test-secret-$RANDOM$RANDOM"
+STATE_SAVED="$STATE"
+STATE="$AUTH" # the cleanup prints this host's log on failure (and removes it)
+start_host "$AUTH" --config "$AUTH/lamina.toml"
+say "host with [auth] $URL (pid $HOST_PID)"
+start=$(date +%s)
+LAMINA_URL="$URL" LAMINA_KEY_ID=AKIABROWSERTEST LAMINA_SECRET="$LAMINA_BROWSER_SECRET" CHROMIUM="$CHROMIUM" \
+    SCREENSHOT_DIR="$TARGET_DIR/browser" timeout --kill-after=5 60 node "$TEST_DIR/login.test.mjs"
+say "login passed in $(($(date +%s) - start)) s"
+STATE="$STATE_SAVED"
