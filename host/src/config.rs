@@ -92,7 +92,7 @@ pub enum Mode {
     Managed(ManagedConfig),
 }
 
-/// Settings of a managed-mode function (see `DESIGN.md` section 4).
+/// Settings of a managed-mode function (see the README, "Execution modes").
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManagedConfig {
     /// Environments kept alive (and initialised) even when idle.

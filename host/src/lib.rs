@@ -1,6 +1,6 @@
 //! Lamina: a host for serverless functions compiled to WebAssembly components.
 //!
-//! The library is organised by concern, following `DESIGN.md`:
+//! The library is organised by concern:
 //! - [`config`]: `lamina.toml` and command-line function declarations;
 //! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
 //!   ticker and the on-disk cache of compiled components;

@@ -1,6 +1,6 @@
-//! What an execution used and what it would cost under the price model of
-//! DESIGN §5 (standard compute and requests plus durable operations, data
-//! written and data retained).
+//! What an execution used and what it would cost under the price model
+//! described in `docs/durable.md` ("Metering and cost"): standard compute and
+//! requests plus durable operations, data written and data retained.
 
 use crate::journal::Execution;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! to the journal, hibernate (no instance) while they wait, and replay from
 //! the top when what they wait for is ready.
 //!
-//! The split follows DESIGN §5: the guest SDK owns control flow and replay
+//! The split (docs/architecture.md): the guest SDK owns control flow and replay
 //! decisions; this module owns the journal, time and the outside world:
 //! - [`imports`]: the `lamina:durable/journal` imports, one batch per call;
 //! - [`Durable`]: the executor (start, invoke, replay, finish), the scheduler

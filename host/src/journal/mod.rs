@@ -1,6 +1,6 @@
 //! The durable-execution journal.
 //!
-//! The journal stores everything a durable execution leaves behind (DESIGN.md §5):
+//! The journal stores everything a durable execution leaves behind:
 //! the execution itself, its operations keyed by (execution, operation id), its
 //! history events keyed by (execution, event id), the execution names used for
 //! idempotency, the timers ordered by due time, and the callbacks by callback id.
