@@ -62,7 +62,10 @@ pub enum JournalError {
         expected: u64,
     },
     /// Another process has the journal file open.
-    #[error("journal {path} is already open in another process (is another lamina running?)")]
+    #[error(
+        "journal {path} is already open in another process: another lamina is serving this \
+         state directory; stop it or give this host its own --state-dir"
+    )]
     AlreadyOpen {
         /// The journal file.
         path: PathBuf,
