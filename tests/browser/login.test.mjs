@@ -12,7 +12,7 @@
 // Environment: LAMINA_URL, LAMINA_KEY_ID, LAMINA_SECRET (required),
 // SCREENSHOT_DIR (default ../../target/browser), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
+import { byId, check, log, runInChromium, until as untilMs } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,38 +25,12 @@ const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || path.join(here, '../../
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DEADLINE_MS = 60_000;
 const STATE_TIMEOUT_MS = 15_000;
+const until = (what, fn, timeout = STATE_TIMEOUT_MS) => untilMs(what, fn, timeout);
 
 if (!BASE || !KEY_ID || !SECRET) {
   console.error('login test: set LAMINA_URL, LAMINA_KEY_ID and LAMINA_SECRET');
   process.exit(2);
 }
-
-const t0 = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
-
-class Failure extends Error {}
-function check(ok, message) {
-  if (!ok) throw new Failure(message);
-}
-
-/** Polls `fn` until it returns a truthy value; fails with `what` after `timeout` ms. */
-async function until(what, fn, timeout = STATE_TIMEOUT_MS) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > end) throw new Failure(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
 let page;
 
@@ -108,42 +82,13 @@ async function run(browser) {
   await context.close();
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`login test: FAILED, not done after ${DEADLINE_MS / 1000} s`);
-  process.exit(1);
-}, DEADLINE_MS);
-
-let browser;
-let code = 0;
-try {
-  browser = await chromium.launch({
+await runInChromium(
+  {
+    name: 'login test',
     executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-default-apps',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-    ],
-  });
-  await run(browser);
-  log('login test: PASSED');
-} catch (e) {
-  console.error(`login test: FAILED: ${e instanceof Failure ? e.message : e.stack || e}`);
-  code = 1;
-  if (page) {
-    const shot = path.join(SHOTS, 'login-failure.png');
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: shot, fullPage: true }).then(
-      () => console.error(`screenshot of the failing page: ${shot} (${page.url()})`),
-      () => {},
-    );
-  }
-} finally {
-  clearTimeout(watchdog);
-  if (browser) await browser.close().catch(() => {});
-}
-process.exit(code);
+    deadlineMs: DEADLINE_MS,
+    failureShot: path.join(SHOTS, 'login-failure.png'),
+    currentPage: () => page,
+  },
+  run,
+);
