@@ -30,30 +30,8 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
     die "Python >= 3.11 is needed, found $(python3 --version 2>&1)"
 
 # --- Python environment: recreated when the requirements or python3 change.
-stamp_value() {
-    {
-        cat "$REQUIREMENTS"
-        python3 -c 'import sys; print(sys.version, sys.executable)'
-    } | python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
-}
-STAMP="$VENV/.requirements.stamp"
-want="$(stamp_value)"
-mkdir -p "$TARGET_DIR"
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$TARGET_DIR/pyenv.lock" # concurrent runs set the venv up once
-    flock 9
-fi
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c '' 2>/dev/null ||
-    [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-    echo "conformance: setting up $VENV" >&2
-    python3 -m venv --clear "$VENV" ||
-        die "python3 -m venv failed (on Debian/Ubuntu: apt-get install python3-venv)"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" ||
-        die "pip install -r $REQUIREMENTS failed"
-    echo "$want" >"$STAMP"
-fi
-PY="$VENV/bin/python"
-if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+. "$REPO/scripts/pyenv.sh"
+pyenv_ensure "$VENV" "$REQUIREMENTS" conformance || exit 1
 
 # --- Case files: never skipped silently.
 CASES=""

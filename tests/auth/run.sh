@@ -16,29 +16,9 @@ REQUIREMENTS="$REPO/tests/conformance/requirements.txt"
 die() { echo "auth test: $*" >&2; exit 1; }
 command -v python3 >/dev/null 2>&1 || die "python3 not found"
 
-# The venv, set up as scripts/conformance.sh does (same stamp, same lock).
-stamp_value() {
-    {
-        cat "$REQUIREMENTS"
-        python3 -c 'import sys; print(sys.version, sys.executable)'
-    } | python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
-}
-STAMP="$VENV/.requirements.stamp"
-want="$(stamp_value)"
-mkdir -p "$TARGET_DIR"
-if command -v flock >/dev/null 2>&1; then
-    exec 9>"$TARGET_DIR/pyenv.lock"
-    flock 9
-fi
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c '' 2>/dev/null ||
-    [ "$(cat "$STAMP" 2>/dev/null || true)" != "$want" ]; then
-    echo "auth test: setting up $VENV" >&2
-    python3 -m venv --clear "$VENV" || die "python3 -m venv failed"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" ||
-        die "pip install -r $REQUIREMENTS failed"
-    echo "$want" >"$STAMP"
-fi
-if command -v flock >/dev/null 2>&1; then exec 9>&-; fi
+# The same venv as scripts/conformance.sh.
+. "$REPO/scripts/pyenv.sh"
+pyenv_ensure "$VENV" "$REQUIREMENTS" "auth test" || exit 1
 
 BIN="${LAMINA_BIN:-$TARGET_DIR/debug/lamina}"
 GUESTS="$TARGET_DIR/guests/wasm32-wasip2/release"
@@ -46,5 +26,5 @@ GUESTS="$TARGET_DIR/guests/wasm32-wasip2/release"
 for g in echo durable_cases; do
     [ -f "$GUESTS/$g.wasm" ] || die "no guest $GUESTS/$g.wasm (scripts/build-guests.sh)"
 done
-exec "$VENV/bin/python" "$REPO/tests/auth/boto3_auth.py" --bin "$BIN" --guests "$GUESTS" \
+exec "$PY" "$REPO/tests/auth/boto3_auth.py" --bin "$BIN" --guests "$GUESTS" \
     --cache-dir "$TARGET_DIR/test-cache"

@@ -197,6 +197,9 @@ pub struct Durable {
     /// Executions with an invocation loop running, and whether another
     /// invocation is owed when the current one ends.
     active: Mutex<HashMap<String, bool>>,
+    /// Executions with an invocation running (until its InvocationCompleted
+    /// is journaled), each with a signal for that end.
+    invoking: Mutex<HashMap<String, Arc<Notify>>>,
     locks: Vec<tokio::sync::Mutex<()>>,
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
     crashes: Mutex<HashMap<String, u32>>,
@@ -234,6 +237,7 @@ impl Durable {
                 .collect(),
             targets,
             active: Mutex::default(),
+            invoking: Mutex::default(),
             locks: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
@@ -443,9 +447,13 @@ impl Durable {
 
     async fn run_loop(self: Arc<Self>, arn: String) {
         loop {
-            let invoked = match self.invoke_once(&arn).await {
-                Ok(Some(i)) => i,
-                Ok(None) => {
+            let gate = Arc::new(Notify::new());
+            lock(&self.invoking).insert(arn.clone(), gate.clone());
+            let next = self.invoke_and_finish(&arn).await;
+            lock(&self.invoking).remove(&arn);
+            gate.notify_waiters();
+            match next {
+                None => {
                     let _g = self.lock_execution(&arn).await;
                     let mut active = lock(&self.active);
                     if active.get(&arn) == Some(&true) {
@@ -455,30 +463,59 @@ impl Durable {
                     active.remove(&arn);
                     return;
                 }
-                Err(e) => {
-                    tracing::error!(execution = %arn, "cannot invoke: {e}");
-                    Invoked {
-                        outcome: Err((
-                            InvokeError::Instantiate {
-                                function: String::new(),
-                                message: e.to_string(),
-                            },
-                            "Runtime.InstantiateError",
-                        )),
-                        start_ms: now_ms(),
-                        end_ms: now_ms(),
-                        run: Duration::ZERO,
-                        request_id: uuid::Uuid::new_v4().to_string(),
-                        waiting: false,
-                    }
-                }
-            };
-            match self.finish(&arn, invoked).await {
-                Next::Done => return,
-                Next::Again => {}
-                Next::RetryAfter(d) => tokio::time::sleep(d).await,
+                Some(Next::Done) => return,
+                Some(Next::Again) => {}
+                Some(Next::RetryAfter(d)) => tokio::time::sleep(d).await,
             }
         }
+    }
+
+    /// Waits until no invocation of `arn` is running, so that what the host
+    /// completes on its own (a chained invoke's result) is journaled after
+    /// the InvocationCompleted of the invocation that started it, as in AWS's
+    /// histories, however fast the target answers.
+    async fn invocation_finished(&self, arn: &str) {
+        loop {
+            let Some(gate) = lock(&self.invoking).get(arn).cloned() else {
+                return;
+            };
+            let notified = gate.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            // The invocation may have ended between the look-up and `enable`.
+            let same = lock(&self.invoking)
+                .get(arn)
+                .is_some_and(|g| Arc::ptr_eq(g, &gate));
+            if same {
+                notified.await;
+            }
+        }
+    }
+
+    /// One invocation and its bookkeeping; `None` when there was nothing to run.
+    async fn invoke_and_finish(self: &Arc<Self>, arn: &str) -> Option<Next> {
+        let invoked = match self.invoke_once(arn).await {
+            Ok(Some(i)) => i,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::error!(execution = %arn, "cannot invoke: {e}");
+                Invoked {
+                    outcome: Err((
+                        InvokeError::Instantiate {
+                            function: String::new(),
+                            message: e.to_string(),
+                        },
+                        "Runtime.InstantiateError",
+                    )),
+                    start_ms: now_ms(),
+                    end_ms: now_ms(),
+                    run: Duration::ZERO,
+                    request_id: uuid::Uuid::new_v4().to_string(),
+                    waiting: false,
+                }
+            }
+        };
+        Some(self.finish(arn, invoked).await)
     }
 
     /// Runs the handler once in a fresh instance; `None` when there is
@@ -1229,6 +1266,7 @@ impl Durable {
         op_id: &str,
         outcome: Result<String, ErrorObject>,
     ) -> Result<(), DurableError> {
+        self.invocation_finished(arn).await;
         let _g = self.lock_execution(arn).await;
         let (execution, op) = self.execution_and_op(arn, Some(op_id)).await?;
         if execution.status.is_terminal() {
