@@ -2,7 +2,6 @@
 //! operation, a completion policy deciding when the batch is done, and the
 //! [`BatchResult`] it ends with.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
@@ -989,13 +988,18 @@ impl DurableContext {
 
         let result = BatchResult::new(all, policy.reason(succeeded, failed));
         let text = to_text(batch.serdes.as_ref(), &result, "the batch result")?;
-        let stored = if text.len() > MAX_RESULT_BYTES {
-            serde_json::to_string(&Summary::of(&result, batch.summary_type))?
-        } else {
-            text
-        };
+        if text.len() > MAX_RESULT_BYTES {
+            // Replays rebuild it from the branches, as it is now.
+            let summary = serde_json::to_string(&Summary::of(&result, batch.summary_type))?;
+            exec.journal()
+                .context_succeeded(&op, &summary)
+                .map_err(|err| exec.journal_failed(err))?;
+            return Ok(result);
+        }
+        // The result read back from the journaled text, as replays get it.
+        let result = from_text(batch.serdes.as_ref(), &text, "the batch result")?;
         exec.journal()
-            .context_succeeded(&op, &stored)
+            .context_succeeded(&op, &text)
             .map_err(|err| exec.journal_failed(err))?;
         Ok(result)
     }
@@ -1064,23 +1068,17 @@ impl DurableContext {
                     name: Some(name),
                     sub_type: sub_type.to_owned(),
                 };
-                // The value as the branch returned it, to spare parsing it
-                // back from the text journaled.
-                let fresh = RefCell::new(None);
+                // The value read back from the journaled text, on the first
+                // run as on replay, so the code sees the same value.
                 let text = self.run_context_op(
                     op,
                     |child| {
                         let value = body(child)?;
-                        let text = to_text(item_serdes, &value, "the branch result")?;
-                        *fresh.borrow_mut() = Some(value);
-                        Ok(text)
+                        to_text(item_serdes, &value, "the branch result")
                     },
                     DurableError::ChildContextFailed,
                 );
-                text.and_then(|text| match fresh.into_inner() {
-                    Some(value) => Ok(value),
-                    None => from_text(item_serdes, &text, "the branch result"),
-                })
+                text.and_then(|text| from_text(item_serdes, &text, "the branch result"))
             }
             Nesting::Flat => body(&self.virtual_child(id)),
         });

@@ -149,4 +149,4 @@ pub use invoke::InvokeConfig;
 pub use logger::Logger;
 pub use retry::{Jitter, RetryConfig, RetryDecision, RetryStrategy};
 pub use serdes::{JsonSerdes, Serdes};
-pub use step::{STEP_INTERRUPTED, StepConfig, StepContext, StepSemantics};
+pub use step::{STEP_INTERRUPTED, StepConfig, StepContext, StepSemantics, TypedStepConfig};

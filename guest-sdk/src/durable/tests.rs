@@ -1208,3 +1208,70 @@ fn a_parallel_nests_inside_a_branch() {
         Some("1-1")
     );
 }
+
+/// Keeps only the first three characters: a lossy serialization.
+struct FirstThree;
+
+impl Serdes<String> for FirstThree {
+    fn serialize(&self, value: &String) -> Result<String, ErrorObject> {
+        Ok(value.chars().take(3).collect())
+    }
+
+    fn deserialize(&self, text: &str) -> Result<String, ErrorObject> {
+        Ok(format!("<{text}>"))
+    }
+}
+
+#[test]
+fn a_step_with_a_lossy_serdes_returns_the_same_value_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = StepConfig::new().with_serdes(FirstThree);
+        let value: String = ctx.step_with(None, config, |_| Ok::<_, String>("abcdef".to_owned()))?;
+        seen.borrow_mut().push(value.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(value)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+    assert_eq!(journal.events()[1], "StepSucceeded 1 1 abc");
+}
+
+#[test]
+fn a_branch_with_a_lossy_item_serdes_returns_the_same_value_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = ParallelConfig::new().with_item_serdes(FirstThree);
+        let batch = ctx.parallel(None, vec![constant("abcdef")], config)?;
+        let value = batch.into_results().concat();
+        seen.borrow_mut().push(value.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(value)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+}
+
+#[test]
+fn a_step_found_started_knows_it_is_a_rerun() {
+    let journal = FakeJournal::with_input("");
+    let op = OpRef {
+        id: "1".to_owned(),
+        parent_id: None,
+        name: None,
+        sub_type: "Step".to_owned(),
+    };
+    journal.step_started(&op, 1, false).ok();
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        ctx.step(|step| Ok::<_, String>((step.attempt(), step.is_rerun())))
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded [1,true]");
+    let fresh = FakeJournal::with_input("");
+    assert_eq!(invoke(&fresh, handler), "succeeded [1,false]");
+}
