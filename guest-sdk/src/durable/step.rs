@@ -256,8 +256,9 @@ fn replay<T: DeserializeOwned>(
     recorded: Operation,
 ) -> Result<Replayed<T>, DurableError> {
     match recorded.status {
-        OperationStatus::Succeeded => decode_with(config.serdes.as_ref(), recorded.result.as_deref())
-            .map(Replayed::Done),
+        OperationStatus::Succeeded => {
+            decode_with(config.serdes.as_ref(), recorded.result.as_deref()).map(Replayed::Done)
+        }
         OperationStatus::Failed
         | OperationStatus::Cancelled
         | OperationStatus::TimedOut

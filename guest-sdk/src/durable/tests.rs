@@ -1228,7 +1228,8 @@ fn a_step_with_a_lossy_serdes_returns_the_same_value_on_first_run_and_replay() {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let handler = |_: serde_json::Value, ctx: &DurableContext| {
         let config = StepConfig::new().with_serdes(FirstThree);
-        let value: String = ctx.step_with(None, config, |_| Ok::<_, String>("abcdef".to_owned()))?;
+        let value: String =
+            ctx.step_with(None, config, |_| Ok::<_, String>("abcdef".to_owned()))?;
         seen.borrow_mut().push(value.clone());
         ctx.wait(None, Duration::from_secs(1))?;
         Ok(value)
