@@ -133,6 +133,34 @@ impl<S: 'static> WaitStrategy<S> {
         })
     }
 
+    /// Limits this strategy to `max_attempts` checks in all: a state that
+    /// still needs polling after check `max_attempts` fails the operation
+    /// with a `WaitForConditionExhausted` error, as
+    /// [`WaitStrategyConfig::max_attempts`] does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use lamina_sdk::durable::{WaitDecision, WaitStrategy};
+    ///
+    /// let strategy = WaitStrategy::fixed(Duration::from_secs(2), |done: &bool| !done)
+    ///     .with_max_attempts(3);
+    /// assert_eq!(strategy.decide(&false, 2).ok(), Some(WaitDecision::ContinueAfter(Duration::from_secs(2))));
+    /// assert!(strategy.decide(&false, 3).is_err());
+    /// assert_eq!(strategy.decide(&true, 3).ok(), Some(WaitDecision::Done));
+    /// ```
+    pub fn with_max_attempts(self, max_attempts: u32) -> Self {
+        let inner = self.0;
+        Self(Rc::new(move |state, attempt| {
+            match inner(state, attempt)? {
+                WaitDecision::ContinueAfter(_) if attempt >= max_attempts => {
+                    Err(exhausted(max_attempts))
+                }
+                decision => Ok(decision),
+            }
+        }))
+    }
+
     /// The exponential-backoff policy `config`.
     pub fn from_config(config: WaitStrategyConfig<S>) -> Self {
         Self(Rc::new(move |state, attempt| {
@@ -141,18 +169,20 @@ impl<S: 'static> WaitStrategy<S> {
                 return Ok(WaitDecision::Done);
             }
             if attempt >= config.max_attempts {
-                return Err(ErrorObject::new(
-                    WAIT_FOR_CONDITION_EXHAUSTED,
-                    format!(
-                        "the condition was not met within {} attempts",
-                        config.max_attempts
-                    ),
-                ));
+                return Err(exhausted(config.max_attempts));
             }
             let seconds = config.delay_seconds(attempt, random_unit());
             Ok(WaitDecision::ContinueAfter(Duration::from_secs(seconds)))
         }))
     }
+}
+
+/// The error of a condition still not met after `max_attempts` checks.
+fn exhausted(max_attempts: u32) -> ErrorObject {
+    ErrorObject::new(
+        WAIT_FOR_CONDITION_EXHAUSTED,
+        format!("the condition was not met within {max_attempts} attempts"),
+    )
 }
 
 impl<S> WaitStrategy<S> {

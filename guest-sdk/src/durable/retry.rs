@@ -101,8 +101,9 @@ impl RetryConfig {
         }
     }
 
-    /// The delay in whole seconds (at least one) after failed attempt
-    /// `attempt`, given `unit`, a number in `[0, 1)` that picks the jitter.
+    /// The delay in whole seconds (rounded up, at least one, as
+    /// wait-for-condition delays) after failed attempt `attempt`, given
+    /// `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u32 {
         let delay = backoff(
             self.initial_delay,
@@ -113,7 +114,7 @@ impl RetryConfig {
             unit,
         );
         // `as` saturates for floats out of range.
-        (delay.round() as u32).max(1)
+        (delay.ceil() as u32).max(1)
     }
 
     /// Decides about failed attempt `attempt` with `error`.
@@ -177,6 +178,30 @@ impl RetryStrategy {
     pub fn none() -> Self {
         Self::from_config(RetryConfig {
             max_attempts: 1,
+            ..RetryConfig::default()
+        })
+    }
+
+    /// Up to `max_attempts` attempts in all, `delay` apart (rounded up to
+    /// whole seconds, at least one), whatever the error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use lamina_sdk::durable::{ErrorObject, RetryDecision, RetryStrategy};
+    ///
+    /// let strategy = RetryStrategy::fixed(Duration::from_secs(2), 3);
+    /// let err = ErrorObject::new("Flaky", "try again");
+    /// assert_eq!(strategy.decide(&err, 2), RetryDecision::Retry(Duration::from_secs(2)));
+    /// assert_eq!(strategy.decide(&err, 3), RetryDecision::NoRetry);
+    /// ```
+    pub fn fixed(delay: Duration, max_attempts: u32) -> Self {
+        Self::from_config(RetryConfig {
+            max_attempts,
+            initial_delay: delay,
+            max_delay: delay,
+            backoff_rate: 1.0,
+            jitter: Jitter::None,
             ..RetryConfig::default()
         })
     }

@@ -1276,3 +1276,49 @@ fn a_step_found_started_knows_it_is_a_rerun() {
     let fresh = FakeJournal::with_input("");
     assert_eq!(invoke(&fresh, handler), "succeeded [1,false]");
 }
+
+#[test]
+fn retry_and_condition_delays_round_up_alike() {
+    for (millis, seconds) in [(1_500, 2), (2_200, 3), (3_000, 3), (100, 1)] {
+        let retry = RetryConfig {
+            initial_delay: Duration::from_millis(millis),
+            jitter: Jitter::None,
+            ..RetryConfig::default()
+        };
+        let mut condition = WaitStrategyConfig::new(|_: &()| true);
+        condition.initial_delay = Duration::from_millis(millis);
+        condition.jitter = Jitter::None;
+        assert_eq!(retry.delay_seconds(1, 0.5), seconds, "retry {millis} ms");
+        assert_eq!(
+            u64::from(retry.delay_seconds(1, 0.5)),
+            condition.delay_seconds(1, 0.5),
+            "{millis} ms"
+        );
+    }
+}
+
+#[test]
+fn fixed_retries_and_limited_fixed_polling() {
+    let err = ErrorObject::new("Flaky", "again");
+    let retry = RetryStrategy::fixed(Duration::from_millis(1_500), 3);
+    assert_eq!(
+        retry.decide(&err, 1),
+        RetryDecision::Retry(Duration::from_secs(2))
+    );
+    assert_eq!(
+        retry.decide(&err, 2),
+        RetryDecision::Retry(Duration::from_secs(2))
+    );
+    assert_eq!(retry.decide(&err, 3), RetryDecision::NoRetry);
+    let poll = WaitStrategy::fixed(Duration::from_secs(1), |n: &u32| *n < 10).with_max_attempts(2);
+    assert_eq!(
+        poll.decide(&0, 1).ok(),
+        Some(WaitDecision::ContinueAfter(Duration::from_secs(1)))
+    );
+    let exhausted = poll.decide(&0, 2).err();
+    assert!(
+        exhausted.is_some_and(|e| e.is_type("WaitForConditionExhausted")),
+        "a state still polling after the last check fails"
+    );
+    assert_eq!(poll.decide(&10, 2).ok(), Some(WaitDecision::Done));
+}
