@@ -6,7 +6,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::durable::callback::CALLBACK_TIMEOUT;
+use crate::durable::context::operation_id;
+use crate::durable::state::Execution;
 use crate::durable::step::{decode, recorded_error};
 use crate::durable::{
     CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig,
@@ -105,9 +106,14 @@ impl DurableContext {
             heartbeat_timeout,
             retry_strategy,
         } = config;
-        let json = self.run_child(
-            name,
-            SUB_TYPE_WAIT_FOR_CALLBACK,
+        self.exec().check()?;
+        let op = self.next_op(name, SUB_TYPE_WAIT_FOR_CALLBACK);
+        // The callback is the context's first operation: its recorded
+        // status tells a timeout from a failure.
+        let callback_op = operation_id(Some(&op.id), 1);
+        let exec = self.exec();
+        let json = self.run_context_op(
+            op,
             |child| {
                 let callback = child.create_callback(
                     None,
@@ -122,7 +128,7 @@ impl DurableContext {
                 })?;
                 callback.result_raw()
             },
-            callback_error,
+            |error| callback_error(exec, &callback_op, error),
         )?;
         serde_json::from_str(&json).map_err(|err| {
             DurableError::Serialization(format!("callback result could not be parsed: {err}"))
@@ -136,7 +142,7 @@ impl DurableContext {
         name: Option<&str>,
         sub_type: &str,
         body: F,
-        failed: fn(ErrorObject) -> DurableError,
+        failed: impl FnOnce(ErrorObject) -> DurableError,
     ) -> Result<String, DurableError>
     where
         F: FnOnce(&DurableContext) -> Result<String, DurableError>,
@@ -152,7 +158,7 @@ impl DurableContext {
         &self,
         op: OpRef,
         body: F,
-        failed: fn(ErrorObject) -> DurableError,
+        failed: impl FnOnce(ErrorObject) -> DurableError,
     ) -> Result<String, DurableError>
     where
         F: FnOnce(&DurableContext) -> Result<String, DurableError>,
@@ -213,13 +219,11 @@ impl DurableContext {
     }
 }
 
-/// The error of a failed `wait_for_callback` context.
-fn callback_error(error: ErrorObject) -> DurableError {
-    let timed_out = matches!(
-        error.error_type(),
-        Some(CALLBACK_TIMEOUT | "CallbackTimeout" | "Callback.Timeout" | "Callback.Heartbeat")
-    );
-    if timed_out {
+/// The error of a failed `wait_for_callback` context: a timeout when its
+/// callback operation `callback_op` is recorded as timed out (the host
+/// records heartbeat timeouts so too), a failure otherwise.
+fn callback_error(exec: &Execution, callback_op: &str, error: ErrorObject) -> DurableError {
+    if exec.recorded_status(callback_op) == Some(OperationStatus::TimedOut) {
         DurableError::CallbackTimedOut(error)
     } else {
         DurableError::CallbackFailed(error)

@@ -1322,3 +1322,34 @@ fn fixed_retries_and_limited_fixed_polling() {
     );
     assert_eq!(poll.decide(&10, 2).ok(), Some(WaitDecision::Done));
 }
+
+#[test]
+fn wait_for_callback_tells_timeouts_by_status_not_by_error_type() {
+    let handler = |_: serde_json::Value, ctx: &DurableContext| match ctx
+        .wait_for_callback::<String, String, _>(
+            None,
+            |_, _| Ok(()),
+            WaitForCallbackConfig::default(),
+        ) {
+        Err(DurableError::CallbackTimedOut(_)) => Ok("timed out".to_owned()),
+        Err(DurableError::CallbackFailed(_)) => Ok("failed".to_owned()),
+        other => other,
+    };
+    // A completer may fail a callback with any error type, even one that
+    // reads like a timeout: it is a failure.
+    let failed = FakeJournal::with_input("");
+    assert_eq!(invoke(&failed, handler), "pending");
+    failed
+        .host()
+        .complete_callback("1-1", OperationStatus::Failed, "Callback.Timeout");
+    assert_eq!(invoke(&failed, handler), "succeeded \"failed\"");
+    assert_eq!(invoke(&failed, handler), "succeeded \"failed\"");
+    // A callback the host timed out is a timeout whatever its error says.
+    let timed_out = FakeJournal::with_input("");
+    assert_eq!(invoke(&timed_out, handler), "pending");
+    timed_out
+        .host()
+        .complete_callback("1-1", OperationStatus::TimedOut, "SomeTimeout");
+    assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
+    assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
+}
