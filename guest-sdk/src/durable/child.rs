@@ -10,7 +10,7 @@ use crate::durable::context::operation_id;
 use crate::durable::state::Execution;
 use crate::durable::step::{decode, recorded_error};
 use crate::durable::{
-    CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig,
+    CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, Serdes, StepConfig,
     StepContext,
 };
 use crate::durable_bindings::lamina::durable::types::{OpRef, OperationStatus, OperationType};
@@ -37,6 +37,32 @@ pub struct WaitForCallbackConfig {
     pub heartbeat_timeout: Option<Duration>,
     /// Retry strategy of the step that runs the submitter.
     pub retry_strategy: RetryStrategy,
+}
+
+impl WaitForCallbackConfig {
+    /// No timeouts, the default retry strategy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Times the callback out if not completed within `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Times the callback out if no heartbeat or completion arrives within
+    /// `timeout`.
+    pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the retry strategy of the submitter's step.
+    pub fn with_retry_strategy(mut self, retry_strategy: RetryStrategy) -> Self {
+        self.retry_strategy = retry_strategy;
+        self
+    }
 }
 
 impl DurableContext {
@@ -101,6 +127,43 @@ impl DurableContext {
         E: Into<ErrorObject>,
         F: FnOnce(&str, &StepContext) -> Result<(), E>,
     {
+        let json = self.wait_for_callback_text(name, submitter, config)?;
+        serde_json::from_str(&json).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// Like [`DurableContext::wait_for_callback`], but the callback's
+    /// result is read with `serdes` instead of as JSON.
+    pub fn wait_for_callback_with_serdes<T, E, F>(
+        &self,
+        name: Option<&str>,
+        submitter: F,
+        config: WaitForCallbackConfig,
+        serdes: &dyn Serdes<T>,
+    ) -> Result<T, DurableError>
+    where
+        E: Into<ErrorObject>,
+        F: FnOnce(&str, &StepContext) -> Result<(), E>,
+    {
+        let text = self.wait_for_callback_text(name, submitter, config)?;
+        serdes.deserialize(&text).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// Runs a `wait_for_callback` context; returns the callback's result
+    /// as the text it was completed with.
+    fn wait_for_callback_text<E, F>(
+        &self,
+        name: Option<&str>,
+        submitter: F,
+        config: WaitForCallbackConfig,
+    ) -> Result<String, DurableError>
+    where
+        E: Into<ErrorObject>,
+        F: FnOnce(&str, &StepContext) -> Result<(), E>,
+    {
         let WaitForCallbackConfig {
             timeout,
             heartbeat_timeout,
@@ -112,7 +175,7 @@ impl DurableContext {
         // status tells a timeout from a failure.
         let callback_op = operation_id(Some(&op.id), 1);
         let exec = self.exec();
-        let json = self.run_context_op(
+        self.run_context_op(
             op,
             |child| {
                 let callback = child.create_callback(
@@ -129,10 +192,7 @@ impl DurableContext {
                 callback.result_raw()
             },
             |error| callback_error(exec, &callback_op, error),
-        )?;
-        serde_json::from_str(&json).map_err(|err| {
-            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
-        })
+        )
     }
 
     /// Runs a child context whose result is JSON text; `failed` turns the

@@ -67,6 +67,36 @@ impl<S> WaitStrategyConfig<S> {
         }
     }
 
+    /// Sets the number of checks in all.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets the delay after the first check.
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the upper bound of the delay before jitter.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the factor the delay grows by per check.
+    pub fn with_backoff_rate(mut self, rate: f64) -> Self {
+        self.backoff_rate = rate;
+        self
+    }
+
+    /// Sets how the delay is randomised.
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
     /// The delay in whole seconds (at least one) after check `attempt`,
     /// given `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u64 {

@@ -82,6 +82,55 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
+    /// The AWS default (see [`RetryConfig::default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of attempts in all, the first included.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets the delay after the first failed attempt.
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the upper bound of the delay before jitter.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the factor the delay grows by per attempt.
+    pub fn with_backoff_rate(mut self, rate: f64) -> Self {
+        self.backoff_rate = rate;
+        self
+    }
+
+    /// Sets how the delay is randomised.
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Retries only errors of these types (or matching
+    /// [`RetryConfig::with_retryable_error_messages`]).
+    pub fn with_retryable_error_types(mut self, types: Vec<String>) -> Self {
+        self.retryable_error_types = Some(types);
+        self
+    }
+
+    /// Retries only errors whose message contains one of these texts (or
+    /// matching [`RetryConfig::with_retryable_error_types`]).
+    pub fn with_retryable_error_messages(mut self, texts: Vec<String>) -> Self {
+        self.retryable_error_messages = Some(texts);
+        self
+    }
+
     /// Whether `error` is one this policy retries (ignoring the attempt
     /// count).
     pub fn is_retryable(&self, error: &ErrorObject) -> bool {

@@ -1353,3 +1353,41 @@ fn wait_for_callback_tells_timeouts_by_status_not_by_error_type() {
     assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
     assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
 }
+
+#[test]
+fn callback_results_read_with_a_serdes() {
+    struct Wrapped;
+    impl Serdes<String> for Wrapped {
+        fn serialize(&self, value: &String) -> Result<String, ErrorObject> {
+            Ok(format!("wrapped:{value}"))
+        }
+        fn deserialize(&self, text: &str) -> Result<String, ErrorObject> {
+            text.strip_prefix("wrapped:")
+                .map(str::to_owned)
+                .ok_or_else(|| ErrorObject::new("SerdesError", "not wrapped"))
+        }
+    }
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let callback = ctx.create_callback(
+            None,
+            CallbackConfig::new().with_timeout(Duration::from_secs(5)),
+        )?;
+        let direct = callback.result_with_serdes(&Wrapped)?;
+        let config = WaitForCallbackConfig::new()
+            .with_timeout(Duration::from_secs(5))
+            .with_retry_strategy(RetryStrategy::fixed(Duration::from_secs(1), 2));
+        let waited =
+            ctx.wait_for_callback_with_serdes(None, |_, _| Ok::<_, String>(()), config, &Wrapped)?;
+        Ok(format!("{direct}+{waited}"))
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal
+        .host()
+        .complete_callback("1", OperationStatus::Succeeded, "wrapped:a");
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal
+        .host()
+        .complete_callback("2-1", OperationStatus::Succeeded, "wrapped:b");
+    assert_eq!(invoke(&journal, handler), "succeeded \"a+b\"");
+}
