@@ -59,10 +59,7 @@ fn handle(event: Value, ctx: &DurableContext) -> Result<Value, DurableError> {
             effects::append(&format!("await-payment {order_id} {callback_id}\n"));
             Ok::<_, ErrorObject>(())
         },
-        WaitForCallbackConfig {
-            timeout: Some(PAYMENT_TIMEOUT),
-            ..WaitForCallbackConfig::default()
-        },
+        WaitForCallbackConfig::new().with_timeout(PAYMENT_TIMEOUT),
     );
     let approved = match payment {
         Ok(payload) => is_approval(&payload),
