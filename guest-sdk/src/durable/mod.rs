@@ -142,7 +142,7 @@ pub use condition::{
     WaitStrategyConfig,
 };
 pub use context::DurableContext;
-pub use error::{DurableError, ErrorObject};
+pub use error::{DurableError, ErrorObject, StepResult, ok};
 #[doc(hidden)]
 pub use handler::run_durable;
 pub use invoke::InvokeConfig;

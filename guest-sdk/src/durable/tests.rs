@@ -1391,3 +1391,23 @@ fn callback_results_read_with_a_serdes() {
         .complete_callback("2-1", OperationStatus::Succeeded, "wrapped:b");
     assert_eq!(invoke(&journal, handler), "succeeded \"a+b\"");
 }
+
+#[test]
+fn bodies_that_cannot_fail_need_no_error_type() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let a = ctx.step(|_| ok(1))?;
+        let b = ctx.step_named("b", |step| -> StepResult<_> {
+            let n: u32 = serde_json::from_str("2")?;
+            Ok(n + step.attempt() - 1)
+        })?;
+        let state = ctx.wait_for_condition(
+            None,
+            0u32,
+            |n, _| ok(n + 1),
+            WaitForConditionConfig::new(WaitStrategy::custom(|_, _| WaitDecision::Done)),
+        )?;
+        Ok(a + b + state)
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded 4");
+}
