@@ -314,8 +314,8 @@ impl DurableContext {
         exec.check()?;
         let op = self.next_op(name, SUB_TYPE_WAIT_FOR_CONDITION);
         let serdes = config.serdes.as_ref();
-        let (state, attempt) = match exec.lookup(&op, OperationType::Step)? {
-            None => (initial_state, 1),
+        let (state, attempt, rerun) = match exec.lookup(&op, OperationType::Step)? {
+            None => (initial_state, 1, false),
             Some(recorded) => match recorded.status {
                 OperationStatus::Succeeded => {
                     return from_text(
@@ -344,7 +344,7 @@ impl DurableContext {
                         // Interrupted during a check: that check again.
                         recorded.attempt.max(1)
                     };
-                    (state, attempt)
+                    (state, attempt, recorded.status == OperationStatus::Started)
                 }
             },
         };
@@ -353,13 +353,22 @@ impl DurableContext {
         exec.journal()
             .step_started(&op, attempt, false)
             .map_err(|err| exec.journal_failed(err))?;
-        let step_ctx = StepContext::new(op.id.clone(), attempt, Logger::always(Rc::clone(exec)));
+        let step_ctx = StepContext::new(
+            op.id.clone(),
+            attempt,
+            rerun,
+            Logger::always(Rc::clone(exec)),
+        );
         let decided = exec
             .in_step(|| check(state, &step_ctx))
             .map_err(Into::into)
             .and_then(|state| {
                 let decision = config.wait_strategy.decide(&state, attempt)?;
                 let text = to_text(serdes, &state, "the condition state")
+                    .map_err(|err| err.error_object())?;
+                // The state read back from the journaled text, as a replay
+                // (or the next check) gets it.
+                let state = from_text(serdes, &text, "the condition state")
                     .map_err(|err| err.error_object())?;
                 Ok((state, text, decision))
             });

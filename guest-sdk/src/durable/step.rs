@@ -138,12 +138,13 @@ pub struct StepContext {
 }
 
 impl StepContext {
-    /// The context of attempt `attempt` of operation `operation_id`.
-    pub(crate) fn new(operation_id: String, attempt: u32, logger: Logger) -> Self {
+    /// The context of attempt `attempt` of operation `operation_id`
+    /// (`rerun`: the journal had this attempt started already).
+    pub(crate) fn new(operation_id: String, attempt: u32, rerun: bool, logger: Logger) -> Self {
         Self {
             operation_id,
             attempt,
-            rerun: false,
+            rerun,
             logger,
         }
     }
@@ -312,12 +313,12 @@ where
     exec.journal()
         .step_started(op, attempt, wait_for_commit)
         .map_err(|err| exec.journal_failed(err))?;
-    let step_ctx = StepContext {
-        operation_id: op.id.clone(),
+    let step_ctx = StepContext::new(
+        op.id.clone(),
         attempt,
         rerun,
-        logger: Logger::always(Rc::clone(exec)),
-    };
+        Logger::always(Rc::clone(exec)),
+    );
     let value = match exec.in_step(|| body(&step_ctx)) {
         Ok(value) => value,
         Err(err) => return Err(fail_attempt(exec, op, config, attempt, err.into())),

@@ -1411,3 +1411,23 @@ fn bodies_that_cannot_fail_need_no_error_type() {
     };
     assert_eq!(invoke(&journal, handler), "succeeded 4");
 }
+
+#[test]
+fn a_condition_state_with_a_lossy_serdes_is_the_same_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config =
+            WaitForConditionConfig::new(WaitStrategy::custom(|_: &String, _| WaitDecision::Done))
+                .with_serdes(FirstThree);
+        let state =
+            ctx.wait_for_condition(None, String::new(), |_, _| ok("abcdef".to_owned()), config)?;
+        seen.borrow_mut().push(state.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(state)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+}
