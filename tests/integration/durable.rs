@@ -727,3 +727,36 @@ async fn history_payloads_have_the_botocore_shape_by_default() {
     }
     assert!(shaped >= 4, "{events:#?}"); // input, 2 step results, execution result
 }
+
+#[tokio::test]
+async fn a_lossy_serializer_gives_the_same_value_on_first_run_and_replay() {
+    let cases = toml_path(&guests().durable_cases);
+    let host = Lamina::with_config(
+        &format!("[functions.lossy-serdes]\ncomponent = {cases}\n"),
+        &[],
+    );
+    let (status, arn, body) = start_execution(&host, "lossy-serdes", None, "{}", "Event").await;
+    assert_eq!(status, 202, "{body}");
+    let arn = arn.expect("ARN");
+    let done = wait_done(&host, &arn, Duration::from_secs(30)).await;
+    assert_eq!(done["Status"], "SUCCEEDED", "{done}");
+    let result: Value =
+        serde_json::from_str(done["Result"].as_str().unwrap_or_default()).expect("result JSON");
+    // What the code saw before the wait (journaled by step `seen`) and in
+    // the replay after it: both the values read back from the journal.
+    assert_eq!(result["first_run"], json!(["<abc>", "<uvw>"]), "{result}");
+    assert_eq!(result["replay"], result["first_run"], "{result}");
+    let events = history(&host, &arn).await;
+    let seen_runs = events
+        .iter()
+        .filter(|e| e["EventType"] == "StepStarted" && e["Name"] == "seen")
+        .count();
+    assert_eq!(
+        seen_runs, 1,
+        "the replay did not run `seen` again: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e["EventType"] == "WaitSucceeded"),
+        "the result came from the replay after the wait: {events:?}"
+    );
+}

@@ -24,7 +24,7 @@ mod order;
 use std::time::Duration;
 
 use lamina_sdk::durable::{
-    DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig, WaitForCallbackConfig,
+    DurableContext, DurableError, RetryStrategy, StepConfig, WaitForCallbackConfig, ok,
 };
 use serde_json::{Value, json};
 
@@ -43,7 +43,7 @@ fn handle(event: Value, ctx: &DurableContext) -> Result<Value, DurableError> {
     let order: Validated = ctx.step_with(Some("validate-order"), validate, |_| {
         let order = order::validate(&raw_order)?;
         effects::append(&format!("validate-order {}\n", order.order_id));
-        Ok::<_, ErrorObject>(order)
+        ok(order)
     })?;
     ctx.logger().info(format!(
         "order {} validated, total {:.2}",
@@ -57,12 +57,9 @@ fn handle(event: Value, ctx: &DurableContext) -> Result<Value, DurableError> {
             step.logger()
                 .info(format!("payment callback id: {callback_id}"));
             effects::append(&format!("await-payment {order_id} {callback_id}\n"));
-            Ok::<_, ErrorObject>(())
+            ok(())
         },
-        WaitForCallbackConfig {
-            timeout: Some(PAYMENT_TIMEOUT),
-            ..WaitForCallbackConfig::default()
-        },
+        WaitForCallbackConfig::new().with_timeout(PAYMENT_TIMEOUT),
     );
     let approved = match payment {
         Ok(payload) => is_approval(&payload),
@@ -84,7 +81,7 @@ fn handle(event: Value, ctx: &DurableContext) -> Result<Value, DurableError> {
     let tracking: String = ctx.step_named("fulfill-order", |_| {
         let tracking = order::tracking_number(&order.order_id);
         effects::append(&format!("fulfill-order {}\n", order.order_id));
-        Ok::<_, ErrorObject>(tracking)
+        ok(tracking)
     })?;
     ctx.logger().info(format!(
         "order {} fulfilled, tracking {tracking}",

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::durable::state::Execution;
 use crate::durable::step::recorded_error;
 use crate::durable::wait::whole_seconds;
-use crate::durable::{DurableContext, DurableError, ErrorObject};
+use crate::durable::{DurableContext, DurableError, ErrorObject, Serdes};
 use crate::durable_bindings::lamina::durable::types::{
     ErrorObject as WitErrorObject, JournalError, OperationStatus, OperationType,
 };
@@ -29,6 +29,26 @@ pub struct CallbackConfig {
     /// The callback times out if no heartbeat or completion arrives within
     /// this (`None`: no heartbeat needed).
     pub heartbeat_timeout: Option<Duration>,
+}
+
+impl CallbackConfig {
+    /// No timeouts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Times the callback out if not completed within `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Times the callback out if no heartbeat or completion arrives within
+    /// `timeout`.
+    pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
 }
 
 /// Where a callback stood when the invocation loaded the journal.
@@ -62,6 +82,15 @@ impl Callback {
     pub fn result<T: DeserializeOwned>(&self) -> Result<T, DurableError> {
         let json = self.result_raw()?;
         serde_json::from_str(&json).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// The callback's result read with `serdes` from the text it was
+    /// completed with, instead of as JSON (see [`Callback::result`]).
+    pub fn result_with_serdes<T>(&self, serdes: &dyn Serdes<T>) -> Result<T, DurableError> {
+        let text = self.result_raw()?;
+        serdes.deserialize(&text).map_err(|err| {
             DurableError::Serialization(format!("callback result could not be parsed: {err}"))
         })
     }

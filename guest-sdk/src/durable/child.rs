@@ -6,10 +6,11 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::durable::callback::CALLBACK_TIMEOUT;
+use crate::durable::context::operation_id;
+use crate::durable::state::Execution;
 use crate::durable::step::{decode, recorded_error};
 use crate::durable::{
-    CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, StepConfig,
+    CallbackConfig, DurableContext, DurableError, ErrorObject, RetryStrategy, Serdes, StepConfig,
     StepContext,
 };
 use crate::durable_bindings::lamina::durable::types::{OpRef, OperationStatus, OperationType};
@@ -36,6 +37,32 @@ pub struct WaitForCallbackConfig {
     pub heartbeat_timeout: Option<Duration>,
     /// Retry strategy of the step that runs the submitter.
     pub retry_strategy: RetryStrategy,
+}
+
+impl WaitForCallbackConfig {
+    /// No timeouts, the default retry strategy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Times the callback out if not completed within `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Times the callback out if no heartbeat or completion arrives within
+    /// `timeout`.
+    pub fn with_heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the retry strategy of the submitter's step.
+    pub fn with_retry_strategy(mut self, retry_strategy: RetryStrategy) -> Self {
+        self.retry_strategy = retry_strategy;
+        self
+    }
 }
 
 impl DurableContext {
@@ -100,14 +127,56 @@ impl DurableContext {
         E: Into<ErrorObject>,
         F: FnOnce(&str, &StepContext) -> Result<(), E>,
     {
+        let json = self.wait_for_callback_text(name, submitter, config)?;
+        serde_json::from_str(&json).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// Like [`DurableContext::wait_for_callback`], but the callback's
+    /// result is read with `serdes` instead of as JSON.
+    pub fn wait_for_callback_with_serdes<T, E, F>(
+        &self,
+        name: Option<&str>,
+        submitter: F,
+        config: WaitForCallbackConfig,
+        serdes: &dyn Serdes<T>,
+    ) -> Result<T, DurableError>
+    where
+        E: Into<ErrorObject>,
+        F: FnOnce(&str, &StepContext) -> Result<(), E>,
+    {
+        let text = self.wait_for_callback_text(name, submitter, config)?;
+        serdes.deserialize(&text).map_err(|err| {
+            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
+        })
+    }
+
+    /// Runs a `wait_for_callback` context; returns the callback's result
+    /// as the text it was completed with.
+    fn wait_for_callback_text<E, F>(
+        &self,
+        name: Option<&str>,
+        submitter: F,
+        config: WaitForCallbackConfig,
+    ) -> Result<String, DurableError>
+    where
+        E: Into<ErrorObject>,
+        F: FnOnce(&str, &StepContext) -> Result<(), E>,
+    {
         let WaitForCallbackConfig {
             timeout,
             heartbeat_timeout,
             retry_strategy,
         } = config;
-        let json = self.run_child(
-            name,
-            SUB_TYPE_WAIT_FOR_CALLBACK,
+        self.exec().check()?;
+        let op = self.next_op(name, SUB_TYPE_WAIT_FOR_CALLBACK);
+        // The callback is the context's first operation: its recorded
+        // status tells a timeout from a failure.
+        let callback_op = operation_id(Some(&op.id), 1);
+        let exec = self.exec();
+        self.run_context_op(
+            op,
             |child| {
                 let callback = child.create_callback(
                     None,
@@ -122,11 +191,8 @@ impl DurableContext {
                 })?;
                 callback.result_raw()
             },
-            callback_error,
-        )?;
-        serde_json::from_str(&json).map_err(|err| {
-            DurableError::Serialization(format!("callback result could not be parsed: {err}"))
-        })
+            |error| callback_error(exec, &callback_op, error),
+        )
     }
 
     /// Runs a child context whose result is JSON text; `failed` turns the
@@ -136,7 +202,7 @@ impl DurableContext {
         name: Option<&str>,
         sub_type: &str,
         body: F,
-        failed: fn(ErrorObject) -> DurableError,
+        failed: impl FnOnce(ErrorObject) -> DurableError,
     ) -> Result<String, DurableError>
     where
         F: FnOnce(&DurableContext) -> Result<String, DurableError>,
@@ -152,7 +218,7 @@ impl DurableContext {
         &self,
         op: OpRef,
         body: F,
-        failed: fn(ErrorObject) -> DurableError,
+        failed: impl FnOnce(ErrorObject) -> DurableError,
     ) -> Result<String, DurableError>
     where
         F: FnOnce(&DurableContext) -> Result<String, DurableError>,
@@ -213,13 +279,11 @@ impl DurableContext {
     }
 }
 
-/// The error of a failed `wait_for_callback` context.
-fn callback_error(error: ErrorObject) -> DurableError {
-    let timed_out = matches!(
-        error.error_type(),
-        Some(CALLBACK_TIMEOUT | "CallbackTimeout" | "Callback.Timeout" | "Callback.Heartbeat")
-    );
-    if timed_out {
+/// The error of a failed `wait_for_callback` context: a timeout when its
+/// callback operation `callback_op` is recorded as timed out (the host
+/// records heartbeat timeouts so too), a failure otherwise.
+fn callback_error(exec: &Execution, callback_op: &str, error: ErrorObject) -> DurableError {
+    if exec.recorded_status(callback_op) == Some(OperationStatus::TimedOut) {
         DurableError::CallbackTimedOut(error)
     } else {
         DurableError::CallbackFailed(error)

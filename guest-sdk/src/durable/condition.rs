@@ -67,6 +67,36 @@ impl<S> WaitStrategyConfig<S> {
         }
     }
 
+    /// Sets the number of checks in all.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets the delay after the first check.
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the upper bound of the delay before jitter.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the factor the delay grows by per check.
+    pub fn with_backoff_rate(mut self, rate: f64) -> Self {
+        self.backoff_rate = rate;
+        self
+    }
+
+    /// Sets how the delay is randomised.
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
     /// The delay in whole seconds (at least one) after check `attempt`,
     /// given `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u64 {
@@ -133,6 +163,34 @@ impl<S: 'static> WaitStrategy<S> {
         })
     }
 
+    /// Limits this strategy to `max_attempts` checks in all: a state that
+    /// still needs polling after check `max_attempts` fails the operation
+    /// with a `WaitForConditionExhausted` error, as
+    /// [`WaitStrategyConfig::max_attempts`] does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use lamina_sdk::durable::{WaitDecision, WaitStrategy};
+    ///
+    /// let strategy = WaitStrategy::fixed(Duration::from_secs(2), |done: &bool| !done)
+    ///     .with_max_attempts(3);
+    /// assert_eq!(strategy.decide(&false, 2).ok(), Some(WaitDecision::ContinueAfter(Duration::from_secs(2))));
+    /// assert!(strategy.decide(&false, 3).is_err());
+    /// assert_eq!(strategy.decide(&true, 3).ok(), Some(WaitDecision::Done));
+    /// ```
+    pub fn with_max_attempts(self, max_attempts: u32) -> Self {
+        let inner = self.0;
+        Self(Rc::new(move |state, attempt| {
+            match inner(state, attempt)? {
+                WaitDecision::ContinueAfter(_) if attempt >= max_attempts => {
+                    Err(exhausted(max_attempts))
+                }
+                decision => Ok(decision),
+            }
+        }))
+    }
+
     /// The exponential-backoff policy `config`.
     pub fn from_config(config: WaitStrategyConfig<S>) -> Self {
         Self(Rc::new(move |state, attempt| {
@@ -141,18 +199,20 @@ impl<S: 'static> WaitStrategy<S> {
                 return Ok(WaitDecision::Done);
             }
             if attempt >= config.max_attempts {
-                return Err(ErrorObject::new(
-                    WAIT_FOR_CONDITION_EXHAUSTED,
-                    format!(
-                        "the condition was not met within {} attempts",
-                        config.max_attempts
-                    ),
-                ));
+                return Err(exhausted(config.max_attempts));
             }
             let seconds = config.delay_seconds(attempt, random_unit());
             Ok(WaitDecision::ContinueAfter(Duration::from_secs(seconds)))
         }))
     }
+}
+
+/// The error of a condition still not met after `max_attempts` checks.
+fn exhausted(max_attempts: u32) -> ErrorObject {
+    ErrorObject::new(
+        WAIT_FOR_CONDITION_EXHAUSTED,
+        format!("the condition was not met within {max_attempts} attempts"),
+    )
 }
 
 impl<S> WaitStrategy<S> {
@@ -254,8 +314,8 @@ impl DurableContext {
         exec.check()?;
         let op = self.next_op(name, SUB_TYPE_WAIT_FOR_CONDITION);
         let serdes = config.serdes.as_ref();
-        let (state, attempt) = match exec.lookup(&op, OperationType::Step)? {
-            None => (initial_state, 1),
+        let (state, attempt, rerun) = match exec.lookup(&op, OperationType::Step)? {
+            None => (initial_state, 1, false),
             Some(recorded) => match recorded.status {
                 OperationStatus::Succeeded => {
                     return from_text(
@@ -284,7 +344,7 @@ impl DurableContext {
                         // Interrupted during a check: that check again.
                         recorded.attempt.max(1)
                     };
-                    (state, attempt)
+                    (state, attempt, recorded.status == OperationStatus::Started)
                 }
             },
         };
@@ -293,13 +353,22 @@ impl DurableContext {
         exec.journal()
             .step_started(&op, attempt, false)
             .map_err(|err| exec.journal_failed(err))?;
-        let step_ctx = StepContext::new(op.id.clone(), attempt, Logger::always(Rc::clone(exec)));
+        let step_ctx = StepContext::new(
+            op.id.clone(),
+            attempt,
+            rerun,
+            Logger::always(Rc::clone(exec)),
+        );
         let decided = exec
             .in_step(|| check(state, &step_ctx))
             .map_err(Into::into)
             .and_then(|state| {
                 let decision = config.wait_strategy.decide(&state, attempt)?;
                 let text = to_text(serdes, &state, "the condition state")
+                    .map_err(|err| err.error_object())?;
+                // The state read back from the journaled text, as a replay
+                // (or the next check) gets it.
+                let state = from_text(serdes, &text, "the condition state")
                     .map_err(|err| err.error_object())?;
                 Ok((state, text, decision))
             });

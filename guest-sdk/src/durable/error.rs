@@ -154,6 +154,31 @@ impl From<DurableError> for ErrorObject {
     }
 }
 
+/// What a step body, a `wait_for_condition` check or a `wait_for_callback`
+/// submitter returns when it has no error type of its own: any error that
+/// converts into an [`ErrorObject`] passes through `?`.
+///
+/// Those closures take any `Result<T, E>` with `E: Into<ErrorObject>`, so a
+/// body that never fails leaves `E` open (`ctx.step(|_| Ok(1))` does not
+/// compile); [`ok`] or a `-> StepResult<_>` annotation fixes it.
+///
+/// ```
+/// use lamina_sdk::durable::{StepResult, ok};
+///
+/// fn parse(text: &str) -> StepResult<u32> {
+///     let n: u32 = serde_json::from_str(text)?;
+///     ok(n + 1)
+/// }
+/// # assert_eq!(parse("1").ok(), Some(2));
+/// ```
+pub type StepResult<T> = Result<T, ErrorObject>;
+
+/// `Ok(value)` as a [`StepResult`]: a body that cannot fail needs no error
+/// type (`ctx.step(|_| ok(42))`).
+pub fn ok<T>(value: T) -> StepResult<T> {
+    Ok(value)
+}
+
 /// Why a durable operation (or a durable handler) did not produce a value.
 ///
 /// Handlers return it with `?`: the SDK turns [`DurableError::Suspended`]

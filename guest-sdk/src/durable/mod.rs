@@ -142,11 +142,11 @@ pub use condition::{
     WaitStrategyConfig,
 };
 pub use context::DurableContext;
-pub use error::{DurableError, ErrorObject};
+pub use error::{DurableError, ErrorObject, StepResult, ok};
 #[doc(hidden)]
 pub use handler::run_durable;
 pub use invoke::InvokeConfig;
 pub use logger::Logger;
 pub use retry::{Jitter, RetryConfig, RetryDecision, RetryStrategy};
 pub use serdes::{JsonSerdes, Serdes};
-pub use step::{STEP_INTERRUPTED, StepConfig, StepContext, StepSemantics};
+pub use step::{STEP_INTERRUPTED, StepConfig, StepContext, StepSemantics, TypedStepConfig};

@@ -82,6 +82,55 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
+    /// The AWS default (see [`RetryConfig::default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of attempts in all, the first included.
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets the delay after the first failed attempt.
+    pub fn with_initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the upper bound of the delay before jitter.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the factor the delay grows by per attempt.
+    pub fn with_backoff_rate(mut self, rate: f64) -> Self {
+        self.backoff_rate = rate;
+        self
+    }
+
+    /// Sets how the delay is randomised.
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Retries only errors of these types (or matching
+    /// [`RetryConfig::with_retryable_error_messages`]).
+    pub fn with_retryable_error_types(mut self, types: Vec<String>) -> Self {
+        self.retryable_error_types = Some(types);
+        self
+    }
+
+    /// Retries only errors whose message contains one of these texts (or
+    /// matching [`RetryConfig::with_retryable_error_types`]).
+    pub fn with_retryable_error_messages(mut self, texts: Vec<String>) -> Self {
+        self.retryable_error_messages = Some(texts);
+        self
+    }
+
     /// Whether `error` is one this policy retries (ignoring the attempt
     /// count).
     pub fn is_retryable(&self, error: &ErrorObject) -> bool {
@@ -101,8 +150,9 @@ impl RetryConfig {
         }
     }
 
-    /// The delay in whole seconds (at least one) after failed attempt
-    /// `attempt`, given `unit`, a number in `[0, 1)` that picks the jitter.
+    /// The delay in whole seconds (rounded up, at least one, as
+    /// wait-for-condition delays) after failed attempt `attempt`, given
+    /// `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u32 {
         let delay = backoff(
             self.initial_delay,
@@ -113,7 +163,7 @@ impl RetryConfig {
             unit,
         );
         // `as` saturates for floats out of range.
-        (delay.round() as u32).max(1)
+        (delay.ceil() as u32).max(1)
     }
 
     /// Decides about failed attempt `attempt` with `error`.
@@ -177,6 +227,30 @@ impl RetryStrategy {
     pub fn none() -> Self {
         Self::from_config(RetryConfig {
             max_attempts: 1,
+            ..RetryConfig::default()
+        })
+    }
+
+    /// Up to `max_attempts` attempts in all, `delay` apart (rounded up to
+    /// whole seconds, at least one), whatever the error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use lamina_sdk::durable::{ErrorObject, RetryDecision, RetryStrategy};
+    ///
+    /// let strategy = RetryStrategy::fixed(Duration::from_secs(2), 3);
+    /// let err = ErrorObject::new("Flaky", "try again");
+    /// assert_eq!(strategy.decide(&err, 2), RetryDecision::Retry(Duration::from_secs(2)));
+    /// assert_eq!(strategy.decide(&err, 3), RetryDecision::NoRetry);
+    /// ```
+    pub fn fixed(delay: Duration, max_attempts: u32) -> Self {
+        Self::from_config(RetryConfig {
+            max_attempts,
+            initial_delay: delay,
+            max_delay: delay,
+            backoff_rate: 1.0,
+            jitter: Jitter::None,
             ..RetryConfig::default()
         })
     }

@@ -195,6 +195,12 @@ impl Execution {
         result
     }
 
+    /// The recorded status of operation `id`, without counting it as
+    /// reached (for reading the state of a child the code has replayed).
+    pub(crate) fn recorded_status(&self, id: &str) -> Option<OperationStatus> {
+        self.ops.get(id).map(|op| op.status)
+    }
+
     /// Looks up the recorded operation for `op`, checking that the code
     /// asks for the same kind of operation the journal recorded.
     pub(crate) fn lookup(

@@ -1,6 +1,7 @@
 //! Steps: a body whose result is journaled, so it runs once per attempt and
 //! never again once it succeeded or failed for good.
 
+use std::fmt;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -8,8 +9,9 @@ use serde::de::DeserializeOwned;
 
 use crate::durable::logger::Logger;
 use crate::durable::retry::{RetryDecision, RetryStrategy, delay_to_seconds};
+use crate::durable::serdes::SharedSerdes;
 use crate::durable::state::Execution;
-use crate::durable::{DurableContext, DurableError, ErrorObject};
+use crate::durable::{DurableContext, DurableError, ErrorObject, Serdes};
 use crate::durable_bindings::lamina::durable::types::{
     OpRef, Operation, OperationStatus, OperationType,
 };
@@ -60,21 +62,89 @@ impl StepConfig {
         self.semantics = semantics;
         self
     }
+
+    /// Journals the step's result with `serdes` instead of JSON. The step
+    /// returns the value `serdes` reads back from the text it wrote, on the
+    /// first run as on replay.
+    pub fn with_serdes<T>(self, serdes: impl Serdes<T> + 'static) -> TypedStepConfig<T> {
+        TypedStepConfig {
+            config: self,
+            serdes: Some(Rc::new(serdes)),
+        }
+    }
+}
+
+/// A [`StepConfig`] for steps whose result is of type `T`, with an optional
+/// custom [`Serdes`] (made by [`StepConfig::with_serdes`]). Every
+/// `step_with` takes either.
+pub struct TypedStepConfig<T> {
+    config: StepConfig,
+    serdes: SharedSerdes<T>,
+}
+
+impl<T> TypedStepConfig<T> {
+    /// Sets the retry strategy.
+    pub fn with_retry_strategy(mut self, retry_strategy: RetryStrategy) -> Self {
+        self.config.retry_strategy = retry_strategy;
+        self
+    }
+
+    /// Sets the semantics.
+    pub fn with_semantics(mut self, semantics: StepSemantics) -> Self {
+        self.config.semantics = semantics;
+        self
+    }
+
+    /// Journals the step's result with `serdes` instead of JSON.
+    pub fn with_serdes(mut self, serdes: impl Serdes<T> + 'static) -> Self {
+        self.serdes = Some(Rc::new(serdes));
+        self
+    }
+}
+
+impl<T> From<StepConfig> for TypedStepConfig<T> {
+    fn from(config: StepConfig) -> Self {
+        Self {
+            config,
+            serdes: None,
+        }
+    }
+}
+
+impl<T> Clone for TypedStepConfig<T> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            serdes: self.serdes.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for TypedStepConfig<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedStepConfig")
+            .field("config", &self.config)
+            .field("serdes", &self.serdes.is_some())
+            .finish()
+    }
 }
 
 /// What a step body gets: its attempt number and a logger.
 pub struct StepContext {
     operation_id: String,
     attempt: u32,
+    rerun: bool,
     logger: Logger,
 }
 
 impl StepContext {
-    /// The context of attempt `attempt` of operation `operation_id`.
-    pub(crate) fn new(operation_id: String, attempt: u32, logger: Logger) -> Self {
+    /// The context of attempt `attempt` of operation `operation_id`
+    /// (`rerun`: the journal had this attempt started already).
+    pub(crate) fn new(operation_id: String, attempt: u32, rerun: bool, logger: Logger) -> Self {
         Self {
             operation_id,
             attempt,
+            rerun,
             logger,
         }
     }
@@ -82,6 +152,14 @@ impl StepContext {
     /// The attempt running now, 1-based.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// Whether this attempt already started once and is running again
+    /// because the invocation running it ended before it finished (a
+    /// crash, a timeout): the journal had it as started. The body can
+    /// check whether its side effect already happened.
+    pub fn is_rerun(&self) -> bool {
+        self.rerun
     }
 
     /// The step's operation id.
@@ -121,33 +199,40 @@ impl DurableContext {
     /// Runs a step: `body`'s result is journaled, so on replay the step
     /// returns it without running `body` again.
     ///
+    /// The value returned is the one read back from the journaled text
+    /// (JSON, or the configured [`Serdes`]), on the first run as on
+    /// replay, so the code sees the same value either way.
+    ///
     /// A failed attempt goes to the configured retry strategy: a retry
     /// journals the failure with its delay and suspends (the host
     /// re-invokes when the delay has passed); no retry journals the failure
     /// and returns [`DurableError::StepFailed`] with the error, then and on
     /// every replay. The body must not run durable operations itself.
-    pub fn step_with<T, E, F>(
+    /// `config` is a [`StepConfig`] or a [`TypedStepConfig`].
+    pub fn step_with<T, E, F, C>(
         &self,
         name: Option<&str>,
-        config: StepConfig,
+        config: C,
         body: F,
     ) -> Result<T, DurableError>
     where
         T: Serialize + DeserializeOwned,
         E: Into<ErrorObject>,
         F: FnOnce(&StepContext) -> Result<T, E>,
+        C: Into<TypedStepConfig<T>>,
     {
+        let config = config.into();
         let exec = self.exec();
         exec.check()?;
         let op = self.next_op(name, SUB_TYPE_STEP);
-        let attempt = match exec.lookup(&op, OperationType::Step)? {
-            None => 1,
+        let (attempt, rerun) = match exec.lookup(&op, OperationType::Step)? {
+            None => (1, false),
             Some(recorded) => match replay(exec, &op, &config, recorded)? {
                 Replayed::Done(value) => return Ok(value),
-                Replayed::Run(attempt) => attempt,
+                Replayed::Run { attempt, rerun } => (attempt, rerun),
             },
         };
-        run_attempt(exec, &op, &config, attempt, body)
+        run_attempt(exec, &op, &config, attempt, rerun, body)
     }
 }
 
@@ -155,29 +240,42 @@ impl DurableContext {
 enum Replayed<T> {
     /// The step has its result.
     Done(T),
-    /// Run this attempt.
-    Run(u32),
+    /// Run this attempt (`rerun`: it had started before).
+    Run {
+        /// The attempt to run, 1-based.
+        attempt: u32,
+        /// Whether the journal had this attempt started already.
+        rerun: bool,
+    },
 }
 
 /// Replays a recorded step.
 fn replay<T: DeserializeOwned>(
     exec: &Rc<Execution>,
     op: &OpRef,
-    config: &StepConfig,
+    config: &TypedStepConfig<T>,
     recorded: Operation,
 ) -> Result<Replayed<T>, DurableError> {
     match recorded.status {
-        OperationStatus::Succeeded => decode(recorded.result.as_deref()).map(Replayed::Done),
+        OperationStatus::Succeeded => {
+            decode_with(config.serdes.as_ref(), recorded.result.as_deref()).map(Replayed::Done)
+        }
         OperationStatus::Failed
         | OperationStatus::Cancelled
         | OperationStatus::TimedOut
         | OperationStatus::Stopped => Err(DurableError::StepFailed(recorded_error(recorded))),
         OperationStatus::Pending => Err(exec.suspend()),
-        OperationStatus::Ready => Ok(Replayed::Run(recorded.attempt.saturating_add(1))),
+        OperationStatus::Ready => Ok(Replayed::Run {
+            attempt: recorded.attempt.saturating_add(1),
+            rerun: false,
+        }),
         OperationStatus::Started => {
             let attempt = recorded.attempt.max(1);
-            match config.semantics {
-                StepSemantics::AtLeastOncePerRetry => Ok(Replayed::Run(attempt)),
+            match config.config.semantics {
+                StepSemantics::AtLeastOncePerRetry => Ok(Replayed::Run {
+                    attempt,
+                    rerun: true,
+                }),
                 StepSemantics::AtMostOncePerRetry => {
                     let error = ErrorObject::new(
                         STEP_INTERRUPTED,
@@ -186,7 +284,7 @@ fn replay<T: DeserializeOwned>(
                             op.id
                         ),
                     );
-                    Err(fail_attempt(exec, op, config, attempt, error))
+                    Err(fail_attempt(exec, op, &config.config, attempt, error))
                 }
             }
         }
@@ -197,40 +295,51 @@ fn replay<T: DeserializeOwned>(
 fn run_attempt<T, E, F>(
     exec: &Rc<Execution>,
     op: &OpRef,
-    config: &StepConfig,
+    config: &TypedStepConfig<T>,
     attempt: u32,
+    rerun: bool,
     body: F,
 ) -> Result<T, DurableError>
 where
-    T: Serialize,
+    T: Serialize + DeserializeOwned,
     E: Into<ErrorObject>,
     F: FnOnce(&StepContext) -> Result<T, E>,
 {
+    let serdes = config.serdes.as_ref();
+    let config = &config.config;
     // An at-most-once attempt must be on record before its body runs; an
     // at-least-once one may run again after a crash anyway.
     let wait_for_commit = config.semantics == StepSemantics::AtMostOncePerRetry;
     exec.journal()
         .step_started(op, attempt, wait_for_commit)
         .map_err(|err| exec.journal_failed(err))?;
-    let step_ctx = StepContext {
-        operation_id: op.id.clone(),
+    let step_ctx = StepContext::new(
+        op.id.clone(),
         attempt,
-        logger: Logger::always(Rc::clone(exec)),
-    };
+        rerun,
+        Logger::always(Rc::clone(exec)),
+    );
     let value = match exec.in_step(|| body(&step_ctx)) {
         Ok(value) => value,
         Err(err) => return Err(fail_attempt(exec, op, config, attempt, err.into())),
     };
-    let json = match serde_json::to_string(&value) {
-        Ok(json) => json,
-        Err(err) => {
-            // Not worth retrying: the same value would not serialize either.
-            let error = ErrorObject::new("SerializationError", err.to_string());
-            return Err(fail_step(exec, op, attempt, error));
-        }
+    // Not worth retrying either way: the same value would fail again.
+    let text = match serdes {
+        Some(serdes) => serdes.serialize(&value),
+        None => serde_json::to_string(&value)
+            .map_err(|err| ErrorObject::new("SerializationError", err.to_string())),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => return Err(fail_step(exec, op, attempt, error)),
+    };
+    // The code gets the value read back from the text, as replays will.
+    let value = match decode_with(serdes, Some(&text)) {
+        Ok(value) => value,
+        Err(err) => return Err(fail_step(exec, op, attempt, err.error_object())),
     };
     exec.journal()
-        .step_succeeded(op, attempt, &json)
+        .step_succeeded(op, attempt, &text)
         .map_err(|err| exec.journal_failed(err))?;
     Ok(value)
 }
@@ -275,6 +384,19 @@ pub(crate) fn recorded_error(recorded: Operation) -> ErrorObject {
             "OperationFailed",
             format!("operation {} ended without success", recorded.id),
         ),
+    }
+}
+
+/// Decodes a journaled result with `serdes`, or from JSON (`None`: `null`).
+fn decode_with<T: DeserializeOwned>(
+    serdes: Option<&Rc<dyn Serdes<T>>>,
+    text: Option<&str>,
+) -> Result<T, DurableError> {
+    match serdes {
+        Some(serdes) => serdes.deserialize(text.unwrap_or("null")).map_err(|err| {
+            DurableError::Serialization(format!("journaled result could not be parsed: {err}"))
+        }),
+        None => decode(text),
     }
 }
 

@@ -1208,3 +1208,226 @@ fn a_parallel_nests_inside_a_branch() {
         Some("1-1")
     );
 }
+
+/// Keeps only the first three characters: a lossy serialization.
+struct FirstThree;
+
+impl Serdes<String> for FirstThree {
+    fn serialize(&self, value: &String) -> Result<String, ErrorObject> {
+        Ok(value.chars().take(3).collect())
+    }
+
+    fn deserialize(&self, text: &str) -> Result<String, ErrorObject> {
+        Ok(format!("<{text}>"))
+    }
+}
+
+#[test]
+fn a_step_with_a_lossy_serdes_returns_the_same_value_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = StepConfig::new().with_serdes(FirstThree);
+        let value: String =
+            ctx.step_with(None, config, |_| Ok::<_, String>("abcdef".to_owned()))?;
+        seen.borrow_mut().push(value.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(value)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+    assert_eq!(journal.events()[1], "StepSucceeded 1 1 abc");
+}
+
+#[test]
+fn a_branch_with_a_lossy_item_serdes_returns_the_same_value_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config = ParallelConfig::new().with_item_serdes(FirstThree);
+        let batch = ctx.parallel(None, vec![constant("abcdef")], config)?;
+        let value = batch.into_results().concat();
+        seen.borrow_mut().push(value.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(value)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+}
+
+#[test]
+fn a_step_found_started_knows_it_is_a_rerun() {
+    let journal = FakeJournal::with_input("");
+    let op = OpRef {
+        id: "1".to_owned(),
+        parent_id: None,
+        name: None,
+        sub_type: "Step".to_owned(),
+    };
+    journal.step_started(&op, 1, false).ok();
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        ctx.step(|step| Ok::<_, String>((step.attempt(), step.is_rerun())))
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded [1,true]");
+    let fresh = FakeJournal::with_input("");
+    assert_eq!(invoke(&fresh, handler), "succeeded [1,false]");
+}
+
+#[test]
+fn retry_and_condition_delays_round_up_alike() {
+    for (millis, seconds) in [(1_500, 2), (2_200, 3), (3_000, 3), (100, 1)] {
+        let retry = RetryConfig {
+            initial_delay: Duration::from_millis(millis),
+            jitter: Jitter::None,
+            ..RetryConfig::default()
+        };
+        let mut condition = WaitStrategyConfig::new(|_: &()| true);
+        condition.initial_delay = Duration::from_millis(millis);
+        condition.jitter = Jitter::None;
+        assert_eq!(retry.delay_seconds(1, 0.5), seconds, "retry {millis} ms");
+        assert_eq!(
+            u64::from(retry.delay_seconds(1, 0.5)),
+            condition.delay_seconds(1, 0.5),
+            "{millis} ms"
+        );
+    }
+}
+
+#[test]
+fn fixed_retries_and_limited_fixed_polling() {
+    let err = ErrorObject::new("Flaky", "again");
+    let retry = RetryStrategy::fixed(Duration::from_millis(1_500), 3);
+    assert_eq!(
+        retry.decide(&err, 1),
+        RetryDecision::Retry(Duration::from_secs(2))
+    );
+    assert_eq!(
+        retry.decide(&err, 2),
+        RetryDecision::Retry(Duration::from_secs(2))
+    );
+    assert_eq!(retry.decide(&err, 3), RetryDecision::NoRetry);
+    let poll = WaitStrategy::fixed(Duration::from_secs(1), |n: &u32| *n < 10).with_max_attempts(2);
+    assert_eq!(
+        poll.decide(&0, 1).ok(),
+        Some(WaitDecision::ContinueAfter(Duration::from_secs(1)))
+    );
+    let exhausted = poll.decide(&0, 2).err();
+    assert!(
+        exhausted.is_some_and(|e| e.is_type("WaitForConditionExhausted")),
+        "a state still polling after the last check fails"
+    );
+    assert_eq!(poll.decide(&10, 2).ok(), Some(WaitDecision::Done));
+}
+
+#[test]
+fn wait_for_callback_tells_timeouts_by_status_not_by_error_type() {
+    let handler = |_: serde_json::Value, ctx: &DurableContext| match ctx
+        .wait_for_callback::<String, String, _>(
+            None,
+            |_, _| Ok(()),
+            WaitForCallbackConfig::default(),
+        ) {
+        Err(DurableError::CallbackTimedOut(_)) => Ok("timed out".to_owned()),
+        Err(DurableError::CallbackFailed(_)) => Ok("failed".to_owned()),
+        other => other,
+    };
+    // A completer may fail a callback with any error type, even one that
+    // reads like a timeout: it is a failure.
+    let failed = FakeJournal::with_input("");
+    assert_eq!(invoke(&failed, handler), "pending");
+    failed
+        .host()
+        .complete_callback("1-1", OperationStatus::Failed, "Callback.Timeout");
+    assert_eq!(invoke(&failed, handler), "succeeded \"failed\"");
+    assert_eq!(invoke(&failed, handler), "succeeded \"failed\"");
+    // A callback the host timed out is a timeout whatever its error says.
+    let timed_out = FakeJournal::with_input("");
+    assert_eq!(invoke(&timed_out, handler), "pending");
+    timed_out
+        .host()
+        .complete_callback("1-1", OperationStatus::TimedOut, "SomeTimeout");
+    assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
+    assert_eq!(invoke(&timed_out, handler), "succeeded \"timed out\"");
+}
+
+#[test]
+fn callback_results_read_with_a_serdes() {
+    struct Wrapped;
+    impl Serdes<String> for Wrapped {
+        fn serialize(&self, value: &String) -> Result<String, ErrorObject> {
+            Ok(format!("wrapped:{value}"))
+        }
+        fn deserialize(&self, text: &str) -> Result<String, ErrorObject> {
+            text.strip_prefix("wrapped:")
+                .map(str::to_owned)
+                .ok_or_else(|| ErrorObject::new("SerdesError", "not wrapped"))
+        }
+    }
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let callback = ctx.create_callback(
+            None,
+            CallbackConfig::new().with_timeout(Duration::from_secs(5)),
+        )?;
+        let direct = callback.result_with_serdes(&Wrapped)?;
+        let config = WaitForCallbackConfig::new()
+            .with_timeout(Duration::from_secs(5))
+            .with_retry_strategy(RetryStrategy::fixed(Duration::from_secs(1), 2));
+        let waited =
+            ctx.wait_for_callback_with_serdes(None, |_, _| Ok::<_, String>(()), config, &Wrapped)?;
+        Ok(format!("{direct}+{waited}"))
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal
+        .host()
+        .complete_callback("1", OperationStatus::Succeeded, "wrapped:a");
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal
+        .host()
+        .complete_callback("2-1", OperationStatus::Succeeded, "wrapped:b");
+    assert_eq!(invoke(&journal, handler), "succeeded \"a+b\"");
+}
+
+#[test]
+fn bodies_that_cannot_fail_need_no_error_type() {
+    let journal = FakeJournal::with_input("");
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let a = ctx.step(|_| ok(1))?;
+        let b = ctx.step_named("b", |step| -> StepResult<_> {
+            let n: u32 = serde_json::from_str("2")?;
+            Ok(n + step.attempt() - 1)
+        })?;
+        let state = ctx.wait_for_condition(
+            None,
+            0u32,
+            |n, _| ok(n + 1),
+            WaitForConditionConfig::new(WaitStrategy::custom(|_, _| WaitDecision::Done)),
+        )?;
+        Ok(a + b + state)
+    };
+    assert_eq!(invoke(&journal, handler), "succeeded 4");
+}
+
+#[test]
+fn a_condition_state_with_a_lossy_serdes_is_the_same_on_first_run_and_replay() {
+    let journal = FakeJournal::with_input("");
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let config =
+            WaitForConditionConfig::new(WaitStrategy::custom(|_: &String, _| WaitDecision::Done))
+                .with_serdes(FirstThree);
+        let state =
+            ctx.wait_for_condition(None, String::new(), |_, _| ok("abcdef".to_owned()), config)?;
+        seen.borrow_mut().push(state.clone());
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(state)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"<abc>\"");
+    assert_eq!(*seen.borrow(), ["<abc>", "<abc>"]);
+}
