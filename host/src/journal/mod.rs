@@ -14,6 +14,7 @@
 //! update is durable on disk. The on-disk format, the group-commit protocol and
 //! the recovery rules are described in `docs/journal-format.md`.
 
+mod apply;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
