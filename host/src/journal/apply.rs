@@ -69,6 +69,18 @@ pub(super) trait Rows {
     fn put_callback(&mut self, callback_id: &str, arn: &str, op_id: &str) -> Result<()>;
     /// Unregisters a callback id.
     fn remove_callback(&mut self, callback_id: &str) -> Result<()>;
+
+    /// The operation ids of an execution and, for each, the callback id its
+    /// row names (`None` also when the row does not decode: retention
+    /// deletes such rows rather than stopping on them).
+    fn operation_callbacks(&self, arn: &str) -> Result<Vec<(String, Option<String>)>>;
+    /// Deletes one operation row.
+    fn remove_operation(&mut self, arn: &str, op_id: &str) -> Result<()>;
+    /// Deletes every history row of an execution.
+    fn remove_history(&mut self, arn: &str) -> Result<()>;
+    /// Deletes the execution row and the rows [`Rows::put_new_execution`]
+    /// wrote (the name only if it still leads to this execution).
+    fn remove_execution(&mut self, exec: &Execution) -> Result<()>;
 }
 
 /// The operation-id column of timer slots: "" stands for "no operation".
@@ -348,4 +360,39 @@ fn set_timer(rows: &mut impl Rows, arn: &str, spec: &TimerSpec) -> Result<()> {
         op_column(spec.op_id.as_deref()),
         spec.due_ms,
     )
+}
+
+/// `delete_executions`: deletes each ended execution of `arns` and every row
+/// that refers to it; skips unknown and RUNNING ones. Returns how many were
+/// deleted.
+pub(super) fn delete_ended(rows: &mut impl Rows, arns: &[String]) -> Result<usize> {
+    let mut deleted = 0;
+    for arn in arns {
+        let arn = arn.as_str();
+        let Some(exec) = rows.execution(arn)? else {
+            continue;
+        };
+        if !exec.status.is_terminal() {
+            continue;
+        }
+        let ops = rows.operation_callbacks(arn)?;
+        for (op_id, _) in &ops {
+            rows.remove_operation(arn, op_id)?;
+        }
+        for callback_id in ops.iter().filter_map(|(_, callback)| callback.as_deref()) {
+            let owner = rows.callback_owner(callback_id)?;
+            if owner.is_some_and(|o| o.arn == arn) {
+                rows.remove_callback(callback_id)?;
+            }
+        }
+        rows.remove_history(arn)?;
+        rows.clear_all_timers(arn)?;
+        rows.set_running(arn, None)?;
+        if let Some(end_ms) = ended_key(&exec) {
+            rows.set_ended(&exec, Some(end_ms), None)?;
+        }
+        rows.remove_execution(&exec)?;
+        deleted += 1;
+    }
+    Ok(deleted)
 }

@@ -18,6 +18,7 @@ mod apply;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
+mod memory;
 mod queue;
 mod redb;
 mod retention;
@@ -32,6 +33,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use self::error::JournalError;
+pub use self::memory::MemoryJournal;
 pub use self::queue::{NewQueuedEvent, QueuedEvent};
 pub use self::redb::{RedbJournal, RedbOptions, SCHEMA_VERSION};
 pub use self::types::{

@@ -342,7 +342,7 @@ type IndexKey<'a> = (&'a str, u64, &'a str);
 /// The index range a listing scans: exact for a function (with its start-time
 /// window) and the cursor; `None` if it is empty. `function_end` is the
 /// function name followed by a NUL byte, the smallest name after it.
-fn list_bounds<'a>(
+pub(super) fn list_bounds<'a>(
     query: &'a ListQuery,
     function_end: Option<&'a str>,
 ) -> Option<(Bound<IndexKey<'a>>, Bound<IndexKey<'a>>)> {

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 
 use super::apply::{self, Rows};
 use super::queue::{self, QueueWrite};
-use super::retention::{ENDED, ended_key};
+use super::retention::ENDED;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
     OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, read_callback, read_execution, read_input,
@@ -198,7 +198,9 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
                 Request::Apply { arn, batch, reply } => {
                     reply.record(apply::apply(&mut tables, arn, batch, now))?
                 }
-                Request::Delete { arns, reply } => reply.record(tables.delete_ended(arns))?,
+                Request::Delete { arns, reply } => {
+                    reply.record(apply::delete_ended(&mut tables, arns))?
+                }
                 Request::Queue { write, reply } => reply.record(queue::apply(&txn, write))?,
             }
         }
@@ -426,81 +428,53 @@ impl Rows for Tables<'_> {
         self.callbacks.remove(callback_id).map_err(storage)?;
         Ok(())
     }
-}
 
-/// Retention: the deletion of ended executions.
-impl Tables<'_> {
-    /// Deletes each ended execution of `arns` and every row that refers to
-    /// it; skips unknown and RUNNING ones. Returns how many were deleted.
-    fn delete_ended(&mut self, arns: &[String]) -> Result<usize> {
-        let mut deleted = 0;
-        for arn in arns {
-            let arn = arn.as_str();
-            let Some(exec) = read_execution(&self.executions, arn)? else {
-                continue;
-            };
-            if !exec.status.is_terminal() {
-                continue;
+    fn operation_callbacks(&self, arn: &str) -> Result<Vec<(String, Option<String>)>> {
+        let mut ops = Vec::new();
+        for row in self.operations.range((arn, "")..).map_err(storage)? {
+            let (key, value) = row.map_err(storage)?;
+            let (row_arn, op_id) = key.value();
+            if row_arn != arn {
+                break;
             }
-            // Operations, and the callback ids their CALLBACK operations registered.
-            let mut op_ids = Vec::new();
-            let mut callback_ids = Vec::new();
-            for row in self.operations.range((arn, "")..).map_err(storage)? {
-                let (key, value) = row.map_err(storage)?;
-                let (row_arn, op_id) = key.value();
-                if row_arn != arn {
-                    break;
-                }
-                op_ids.push(op_id.to_owned());
-                // A row that does not decode cannot name a callback: it is
-                // deleted all the same rather than blocking the retention.
-                if let Ok(op) = serde_json::from_slice::<Operation>(value.value())
-                    && let Some(callback) = op.callback
-                {
-                    callback_ids.push(callback.callback_id);
-                }
-            }
-            for op_id in &op_ids {
-                self.operations
-                    .remove((arn, op_id.as_str()))
-                    .map_err(storage)?;
-            }
-            for callback_id in &callback_ids {
-                let owner = read_callback(&self.callbacks, callback_id)?;
-                if owner.is_some_and(|o| o.arn == arn) {
-                    self.callbacks
-                        .remove(callback_id.as_str())
-                        .map_err(storage)?;
-                }
-            }
-            self.history
-                .retain_in((arn, 0u64)..=(arn, u64::MAX), |_, _| false)
-                .map_err(storage)?;
-            self.clear_all_timer_rows(arn)?;
-            self.running.remove(arn).map_err(storage)?;
-            if let Some(name) = &exec.name {
-                let key = (exec.function.as_str(), name.as_str());
-                let owner = self
-                    .names
-                    .get(key)
-                    .map_err(storage)?
-                    .map(|v| v.value() == arn);
-                if owner == Some(true) {
-                    self.names.remove(key).map_err(storage)?;
-                }
-            }
-            self.by_function
-                .remove((exec.function.as_str(), exec.start_ms, arn))
-                .map_err(storage)?;
-            if let Some(end_ms) = ended_key(&exec) {
-                self.ended
-                    .remove((exec.function.as_str(), end_ms, arn))
-                    .map_err(storage)?;
-            }
-            self.inputs.remove(arn).map_err(storage)?;
-            self.executions.remove(arn).map_err(storage)?;
-            deleted += 1;
+            let callback = serde_json::from_slice::<Operation>(value.value())
+                .ok()
+                .and_then(|op| op.callback)
+                .map(|c| c.callback_id);
+            ops.push((op_id.to_owned(), callback));
         }
-        Ok(deleted)
+        Ok(ops)
+    }
+
+    fn remove_operation(&mut self, arn: &str, op_id: &str) -> Result<()> {
+        self.operations.remove((arn, op_id)).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_history(&mut self, arn: &str) -> Result<()> {
+        self.history
+            .retain_in((arn, 0u64)..=(arn, u64::MAX), |_, _| false)
+            .map_err(storage)
+    }
+
+    fn remove_execution(&mut self, exec: &Execution) -> Result<()> {
+        let (function, arn) = (exec.function.as_str(), exec.arn.as_str());
+        if let Some(name) = &exec.name {
+            let key = (function, name.as_str());
+            let owner = self
+                .names
+                .get(key)
+                .map_err(storage)?
+                .map(|v| v.value() == arn);
+            if owner == Some(true) {
+                self.names.remove(key).map_err(storage)?;
+            }
+        }
+        self.by_function
+            .remove((function, exec.start_ms, arn))
+            .map_err(storage)?;
+        self.inputs.remove(arn).map_err(storage)?;
+        self.executions.remove(arn).map_err(storage)?;
+        Ok(())
     }
 }
