@@ -267,6 +267,15 @@ pub(super) fn apply(
         .ok_or_else(|| JournalError::ExecutionNotFound {
             arn: arn.to_owned(),
         })?;
+    if let Some(expect) = batch.expect
+        && expect.last_event_id != exec.last_event_id
+    {
+        return Err(JournalError::Conflict {
+            arn: arn.to_owned(),
+            expected: expect.last_event_id,
+            found: exec.last_event_id,
+        });
+    }
     let update = &batch.execution;
     if exec.status.is_terminal() {
         let forbidden = update.status.is_some()

@@ -32,16 +32,17 @@ mod tests;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use self::error::JournalError;
+pub use self::error::{JournalError, OpenError};
 pub use self::memory::MemoryJournal;
 pub use self::queue::{NewQueuedEvent, QueuedEvent};
 pub use self::redb::{RedbJournal, RedbOptions, SCHEMA_VERSION};
 pub use self::types::{
     Batch, CallbackDetails, CallbackRef, CallbackRegistration, ChainedInvokeDetails,
     ContextDetails, CreateOutcome, ErrorObject, EventType, Execution, ExecutionPage,
-    ExecutionState, ExecutionStatus, ExecutionUpdate, HistoryEvent, JournalStats, ListCursor,
-    ListQuery, Metering, NewEvent, NewExecution, Operation, OperationStatus, OperationType,
-    StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn, now_ms,
+    ExecutionState, ExecutionStatus, ExecutionUpdate, Expect, HistoryEvent, JournalStats,
+    ListCursor, ListQuery, Metering, NewEvent, NewExecution, Operation, OperationStatus,
+    OperationType, StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn,
+    now_ms,
 };
 
 /// A write queued by [`Journal::enqueue`].
@@ -118,6 +119,21 @@ pub trait Journal: Send + Sync {
     /// Applies one atomic batch of updates to one execution (see [`Batch`])
     /// and returns the event ids assigned to `batch.events`, in order.
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>>;
+
+    /// [`Journal::apply`] if the execution is still as the caller read it
+    /// (its last event id is `expect.last_event_id`), else
+    /// [`JournalError::Conflict`] and nothing is written. With several
+    /// writers of one execution (several hosts on one database), the loser
+    /// of a race re-reads and re-plans instead of overwriting.
+    fn apply_expecting<'a>(
+        &'a self,
+        arn: &'a str,
+        mut batch: Batch,
+        expect: Expect,
+    ) -> JournalFuture<'a, Vec<u64>> {
+        batch.expect = Some(expect);
+        self.apply(arn, batch)
+    }
 
     /// Queues `batch` like [`Journal::apply`] but resolves as soon as it is
     /// queued behind every write queued before it, not when it is

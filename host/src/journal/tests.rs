@@ -78,6 +78,7 @@ every_backend!(
     deleted_executions_are_gone_from_every_read,
     expired_executions_follow_each_function_cutoff,
     queued_events_run_in_due_order_retry_and_survive_reopen,
+    apply_expecting_rejects_a_moved_execution_and_writes_nothing,
 );
 
 fn temp_journal() -> (tempfile::TempDir, RedbJournal) {
@@ -806,7 +807,7 @@ fn another_schema_version_is_refused_naming_both() {
     let err = RedbJournal::open(&path).expect_err("version 99");
     assert_eq!(
         err,
-        JournalError::SchemaVersion {
+        OpenError::SchemaVersion {
             path: path.clone(),
             found: 99,
             expected: SCHEMA_VERSION
@@ -821,7 +822,7 @@ fn a_second_open_of_the_same_file_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _journal = RedbJournal::open_in(dir.path()).expect("open");
     let err = RedbJournal::open_in(dir.path()).expect_err("second open");
-    assert!(matches!(err, JournalError::AlreadyOpen { .. }), "{err}");
+    assert!(matches!(err, OpenError::AlreadyOpen { .. }), "{err}");
 }
 
 /// Runs `tasks` tasks that each apply `batches` one-event batches to their
@@ -1427,4 +1428,59 @@ async fn deleted_executions_are_gone_from_every_read(backend: Backend) {
             .len(),
         3
     );
+}
+
+async fn apply_expecting_rejects_a_moved_execution_and_writes_nothing(backend: Backend) {
+    let (_dir, journal) = backend.open();
+    let exec = create(&*journal, new_execution("f", None, "{}")).await;
+    assert_eq!(exec.last_event_id, 1);
+    let one = step("1", OperationStatus::Succeeded);
+    let batch = |op: &Operation| Batch {
+        operations: vec![op.clone()],
+        events: vec![event(EventType::StepSucceeded, op)],
+        set_timers: vec![timer(TimerKind::WaitEnd, Some(&op.id), 9_000)],
+        ..Batch::default()
+    };
+    // The expected version matches: applied, the version moves to 2.
+    let ids = journal
+        .apply_expecting(&exec.arn, batch(&one), Expect { last_event_id: 1 })
+        .await
+        .expect("expected version");
+    assert_eq!(ids, [2]);
+    // A second writer that read version 1 loses the race.
+    let two = step("2", OperationStatus::Succeeded);
+    let err = journal
+        .apply_expecting(&exec.arn, batch(&two), Expect { last_event_id: 1 })
+        .await
+        .expect_err("stale version");
+    assert_eq!(
+        err,
+        JournalError::Conflict {
+            arn: exec.arn.clone(),
+            expected: 1,
+            found: 2,
+        }
+    );
+    assert!(!err.is_storage());
+    // Nothing of the rejected batch is stored.
+    let state = journal.load_state(&exec.arn).await.expect("state");
+    assert_eq!(state.execution.last_event_id, 2);
+    let ops: Vec<&str> = state.operations.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ops, ["1"]);
+    let timers = journal.due_timers(u64::MAX, 10).await.expect("timers");
+    let slots: Vec<Option<&str>> = timers.iter().map(|t| t.op_id.as_deref()).collect();
+    assert_eq!(slots, [Some("1")]);
+    // Re-read and retry with the current version: applied.
+    let ids = journal
+        .apply_expecting(&exec.arn, batch(&two), Expect { last_event_id: 2 })
+        .await
+        .expect("retry");
+    assert_eq!(ids, [3]);
+    // An unknown execution is still ExecutionNotFound, not a conflict.
+    assert!(matches!(
+        journal
+            .apply_expecting("arn:unknown", Batch::default(), Expect { last_event_id: 0 })
+            .await,
+        Err(JournalError::ExecutionNotFound { .. })
+    ));
 }

@@ -630,6 +630,19 @@ pub struct Batch {
     /// the execution was stopped. Without it, a batch on an ended execution is
     /// [`super::JournalError::ExecutionEnded`].
     pub allow_after_end: bool,
+    /// Optimistic concurrency: apply only if the execution is still in the
+    /// expected state, else [`super::JournalError::Conflict`] and nothing is
+    /// written. `None` applies unconditionally.
+    pub expect: Option<Expect>,
+}
+
+/// The state a [`Batch`] expects its execution to be in (see
+/// [`super::Journal::apply_expecting`]): its version is its last event id,
+/// which every batch that appends an event advances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expect {
+    /// The execution's last event id as the caller last read it.
+    pub last_event_id: u64,
 }
 
 impl Batch {
