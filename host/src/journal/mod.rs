@@ -60,6 +60,35 @@ impl QueuedWrite {
     }
 }
 
+/// Something claimed from the journal by one owner until its lease ends
+/// (see [`Journal::claim_runnable`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim<T> {
+    /// Who holds it.
+    pub owner: String,
+    /// When the lease ends (ms since the epoch): after that, another owner
+    /// may claim it.
+    pub lease_until_ms: u64,
+    /// What is claimed.
+    pub item: T,
+}
+
+impl<T> Claim<T> {
+    /// A claim of `item` by `owner` until `lease_until_ms`.
+    pub fn new(owner: &str, lease_until_ms: u64, item: T) -> Self {
+        Claim {
+            owner: owner.to_owned(),
+            lease_until_ms,
+            item,
+        }
+    }
+}
+
+/// When a lease of `lease` taken at `now_ms` ends.
+fn lease_end(now_ms: u64, lease: std::time::Duration) -> u64 {
+    now_ms.saturating_add(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// The result type of journal operations.
 pub type Result<T, E = JournalError> = std::result::Result<T, E>;
 
@@ -175,6 +204,53 @@ pub trait Journal: Send + Sync {
     /// The RUNNING executions whose `invocation_in_progress` flag is set: on
     /// start, the host re-invokes each of them (see `docs/journal-format.md`).
     fn executions_needing_recovery(&self) -> JournalFuture<'_, Vec<Execution>>;
+
+    /// Claims up to `limit` executions that need an invocation (RUNNING,
+    /// with `invocation_in_progress` set) for `owner` for `lease`: until the
+    /// lease ends no other owner is granted them.
+    ///
+    /// The redb and in-memory journals serve one process, which owns every
+    /// execution: they grant every claim (to whoever asks, each time it asks)
+    /// and keep no lease rows. A journal shared by several hosts stores the
+    /// owner and lease end and skips what another owner holds.
+    fn claim_runnable<'a>(
+        &'a self,
+        owner: &'a str,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<Claim<Execution>>> {
+        Box::pin(async move {
+            let until_ms = lease_end(now_ms(), lease);
+            let mut found = self.executions_needing_recovery().await?;
+            found.truncate(limit);
+            Ok(found
+                .into_iter()
+                .map(|item| Claim::new(owner, until_ms, item))
+                .collect())
+        })
+    }
+
+    /// Claims up to `limit` timers due at or before `now_ms`, earliest
+    /// first, for `owner` for `lease` (see [`Journal::claim_runnable`]: the
+    /// redb and in-memory journals grant every claim to their one process).
+    /// A claimed timer is still removed by the batch that handles it.
+    fn claim_due_timers<'a>(
+        &'a self,
+        owner: &'a str,
+        now_ms: u64,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<Claim<Timer>>> {
+        Box::pin(async move {
+            let until_ms = lease_end(now_ms, lease);
+            Ok(self
+                .due_timers(now_ms, limit)
+                .await?
+                .into_iter()
+                .map(|item| Claim::new(owner, until_ms, item))
+                .collect())
+        })
+    }
 
     /// Counters of the write path (commits, requests, group sizes).
     fn stats(&self) -> JournalStats;

@@ -79,6 +79,7 @@ every_backend!(
     expired_executions_follow_each_function_cutoff,
     queued_events_run_in_due_order_retry_and_survive_reopen,
     apply_expecting_rejects_a_moved_execution_and_writes_nothing,
+    claims_are_granted_to_the_one_process_with_a_lease,
 );
 
 fn temp_journal() -> (tempfile::TempDir, RedbJournal) {
@@ -1483,4 +1484,87 @@ async fn apply_expecting_rejects_a_moved_execution_and_writes_nothing(backend: B
             .await,
         Err(JournalError::ExecutionNotFound { .. })
     ));
+}
+
+async fn claims_are_granted_to_the_one_process_with_a_lease(backend: Backend) {
+    let (_dir, journal) = backend.open();
+    let lease = std::time::Duration::from_secs(30);
+    let mut busy = Vec::new();
+    for _ in 0..3 {
+        busy.push(create(&*journal, new_execution("f", None, "{}")).await.arn);
+    }
+    // Not runnable: idle (no invocation in progress) or ended.
+    let idle = create(&*journal, new_execution("f", None, "{}")).await;
+    journal
+        .apply(
+            &idle.arn,
+            Batch {
+                execution: ExecutionUpdate {
+                    invocation_in_progress: Some(false),
+                    ..ExecutionUpdate::default()
+                },
+                set_timers: vec![
+                    timer(TimerKind::WaitEnd, Some("1"), 5_000),
+                    timer(TimerKind::WaitEnd, Some("2"), 6_000),
+                    timer(TimerKind::WaitEnd, Some("3"), 9_000),
+                ],
+                ..Batch::default()
+            },
+        )
+        .await
+        .expect("idle");
+    let ended = create(&*journal, new_execution("f", None, "{}")).await;
+    end_at(&*journal, &ended.arn, 2_000).await;
+
+    let before = now_ms();
+    let claims = journal
+        .claim_runnable("host-a", lease, 10)
+        .await
+        .expect("claim");
+    let mut claimed: Vec<String> = claims.iter().map(|c| c.item.arn.clone()).collect();
+    claimed.sort();
+    busy.sort();
+    assert_eq!(claimed, busy);
+    for claim in &claims {
+        assert_eq!(claim.owner, "host-a");
+        assert!(claim.lease_until_ms >= before + 30_000, "{claim:?}");
+    }
+    assert_eq!(
+        journal
+            .claim_runnable("host-a", lease, 2)
+            .await
+            .expect("limit")
+            .len(),
+        2
+    );
+    // One process owns everything: a claim by another owner is granted too.
+    assert_eq!(
+        journal
+            .claim_runnable("host-b", lease, 10)
+            .await
+            .expect("again")
+            .len(),
+        3
+    );
+
+    let timers = journal
+        .claim_due_timers("host-a", 6_000, lease, 10)
+        .await
+        .expect("timers");
+    let due: Vec<(u64, Option<&str>)> = timers
+        .iter()
+        .map(|c| (c.item.due_ms, c.item.op_id.as_deref()))
+        .collect();
+    assert_eq!(due, [(5_000, Some("1")), (6_000, Some("2"))]);
+    assert!(
+        timers
+            .iter()
+            .all(|c| c.owner == "host-a" && c.lease_until_ms == 36_000)
+    );
+    let first = journal
+        .claim_due_timers("host-a", 10_000, lease, 1)
+        .await
+        .expect("limit");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].item.due_ms, 5_000);
 }
