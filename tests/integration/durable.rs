@@ -727,3 +727,24 @@ async fn history_payloads_have_the_botocore_shape_by_default() {
     }
     assert!(shaped >= 4, "{events:#?}"); // input, 2 step results, execution result
 }
+
+#[tokio::test]
+async fn get_durable_execution_shows_the_code_sha256_it_started_with() {
+    use sha2::Digest;
+    let component = &guests().durable_cases;
+    let expected = hex::encode(sha2::Sha256::digest(
+        std::fs::read(component).expect("read the component"),
+    ));
+    let host = Lamina::with_config(
+        &format!(
+            "[functions.suspend-forever]\ncomponent = {}\n",
+            toml_path(component)
+        ),
+        &[],
+    );
+    let (status, arn, body) =
+        start_execution(&host, "suspend-forever", None, "{}", "RequestResponse").await;
+    assert_eq!(status, 200, "{body}");
+    let e = execution(&host, &arn.expect("ARN")).await;
+    assert_eq!(e["CodeSha256"], json!(expected), "{e}");
+}

@@ -336,6 +336,7 @@ impl Durable {
             start_ms: now,
             deadline_ms: Some(now + timeout_s * 1000),
             invocation_in_progress: true,
+            code_sha256: Some(f.code_sha256.clone()),
             operations: vec![Operation::new(
                 EXECUTION_OP_ID,
                 OperationType::Execution,

@@ -206,6 +206,7 @@ pub(super) fn create(
         metering: Metering::default(),
         last_event_id: 0,
         operation_count: 0,
+        code_sha256: new.code_sha256.clone(),
     };
     let op_rows = plan_operations(rows, &mut exec, &mut new.operations)?;
     let event_rows = plan_events(&mut exec, &mut new.events, now)?;

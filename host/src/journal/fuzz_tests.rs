@@ -505,6 +505,7 @@ async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
                     invocation_in_progress: in_progress,
                     operations: vec![],
                     events: vec![NewEvent::new(EventType::ExecutionStarted)],
+                    code_sha256: None,
                 };
                 let outcome = j.create_execution(new).await;
                 let owner = name.and_then(|n| model.names.get(&n).cloned());

@@ -104,6 +104,7 @@ fn new_execution(function: &str, name: Option<&str>, input: &str) -> NewExecutio
                 .at(1_000)
                 .with_details(json!({ "Input": { "Payload": input } })),
         ],
+        code_sha256: Some(format!("sha-{function}")),
     }
 }
 
@@ -757,6 +758,7 @@ async fn state_survives_reopen_and_recovery_finds_running_invocations(backend: B
     }
     let journal = backend.reopen(&dir, journal);
     let state = journal.load_state(&busy.arn).await.expect("busy");
+    assert_eq!(state.execution.code_sha256.as_deref(), Some("sha-f"));
     assert_eq!(state.operations.len(), 1);
     assert_eq!(state.execution.last_event_id, 2);
     assert_eq!(state.input, "1");
@@ -1567,4 +1569,19 @@ async fn claims_are_granted_to_the_one_process_with_a_lease(backend: Backend) {
         .expect("limit");
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].item.due_ms, 5_000);
+}
+
+#[test]
+fn execution_rows_written_before_code_digests_still_read() {
+    let old = json!({
+        "arn": "arn:lamina:durable:f:1",
+        "function": "f",
+        "status": "RUNNING",
+        "start_ms": 1_000,
+        "invocation_in_progress": true,
+    });
+    let exec: Execution = serde_json::from_value(old).expect("an old row decodes");
+    assert_eq!(exec.code_sha256, None);
+    let row = serde_json::to_value(&exec).expect("encode");
+    assert!(row.get("code_sha256").is_none(), "{row}");
 }

@@ -296,6 +296,10 @@ pub struct Execution {
     /// The number of distinct operations stored (maintained by the journal).
     #[serde(default)]
     pub operation_count: u64,
+    /// The sha256 (hex) of the component the execution started with; `None`
+    /// in rows written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_sha256: Option<String>,
 }
 
 impl Execution {
@@ -679,6 +683,8 @@ pub struct NewExecution {
     pub operations: Vec<Operation>,
     /// Initial history events (e.g. ExecutionStarted); ids from 1.
     pub events: Vec<NewEvent>,
+    /// The sha256 (hex) of the component it starts with.
+    pub code_sha256: Option<String>,
 }
 
 /// The result of [`super::Journal::create_execution`].
