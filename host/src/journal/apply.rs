@@ -207,6 +207,7 @@ pub(super) fn create(
         last_event_id: 0,
         operation_count: 0,
         code_sha256: new.code_sha256.clone(),
+        crashes: 0,
     };
     let op_rows = plan_operations(rows, &mut exec, &mut new.operations)?;
     let event_rows = plan_events(&mut exec, &mut new.events, now)?;
@@ -323,6 +324,9 @@ pub(super) fn apply(
     }
     if let Some(flag) = update.invocation_in_progress {
         exec.invocation_in_progress = flag;
+    }
+    if let Some(crashes) = update.crashes {
+        exec.crashes = crashes;
     }
     exec.metering.add(&update.metering);
     exec.metering.bytes_journaled = exec

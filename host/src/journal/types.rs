@@ -300,6 +300,16 @@ pub struct Execution {
     /// in rows written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_sha256: Option<String>,
+    /// Consecutive crashed invocations (trap, timeout, out of memory) since
+    /// the last invocation that did not crash; kept so that "fail after N
+    /// crashes in a row" survives a restart of the host.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub crashes: u32,
+}
+
+/// Whether a counter is zero (its row field is then left out).
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Execution {
@@ -604,6 +614,9 @@ pub struct ExecutionUpdate {
     pub invocation_in_progress: Option<bool>,
     /// Added to the execution's metering counters.
     pub metering: Metering,
+    /// A new count of consecutive crashed invocations (see [`Execution::crashes`]).
+    #[serde(default)]
+    pub crashes: Option<u32>,
 }
 
 /// One atomic set of updates to one execution, for [`super::Journal::apply`].
