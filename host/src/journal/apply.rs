@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use super::queue::{QueueWrite, QueuedEvent};
 use super::retention::ended_key;
 use super::tables::encode;
 use super::{
@@ -81,6 +82,22 @@ pub(super) trait Rows {
     /// Deletes the execution row and the rows [`Rows::put_new_execution`]
     /// wrote (the name only if it still leads to this execution).
     fn remove_execution(&mut self, exec: &Execution) -> Result<()>;
+
+    /// The id the next queued event gets (1 for the first).
+    fn next_queued_id(&self) -> Result<u64>;
+    /// Stores the id the next queued event gets.
+    fn set_next_queued_id(&mut self, id: u64) -> Result<()>;
+    /// One queued event's metadata row.
+    fn queued_event(&self, id: u64) -> Result<Option<QueuedEvent>>;
+    /// Writes a queued event's metadata row (`row` is `event` encoded) and
+    /// its due-order entry `(event.due_ms, event.id)`.
+    fn put_queued_event(&mut self, event: &QueuedEvent, row: &[u8]) -> Result<()>;
+    /// Writes a queued event's payload.
+    fn put_queued_payload(&mut self, id: u64, payload: &[u8]) -> Result<()>;
+    /// Deletes a due-order entry.
+    fn remove_queued_due(&mut self, due_ms: u64, id: u64) -> Result<()>;
+    /// Deletes a queued event's metadata row and payload.
+    fn remove_queued_event(&mut self, id: u64) -> Result<()>;
 }
 
 /// The operation-id column of timer slots: "" stands for "no operation".
@@ -409,4 +426,53 @@ pub(super) fn delete_ended(rows: &mut impl Rows, arns: &[String]) -> Result<usiz
         deleted += 1;
     }
     Ok(deleted)
+}
+
+/// A write to the queue of asynchronous invocations; the answer is the
+/// event id. Ids are never reused; an unknown id is `Invalid` for a retry
+/// and fine for a removal.
+pub(super) fn queue(rows: &mut impl Rows, write: &mut QueueWrite) -> Result<u64> {
+    match write {
+        QueueWrite::Add(new) => {
+            let id = rows.next_queued_id()?;
+            let event = QueuedEvent {
+                id,
+                function: std::mem::take(&mut new.function),
+                request_id: std::mem::take(&mut new.request_id),
+                enqueued_ms: new.enqueued_ms,
+                attempts: 0,
+                due_ms: new.enqueued_ms,
+            };
+            let row = encode(&event)?;
+            rows.set_next_queued_id(id + 1)?;
+            rows.put_queued_event(&event, &row)?;
+            rows.put_queued_payload(id, &new.payload)?;
+            Ok(id)
+        }
+        QueueWrite::Retry {
+            id,
+            attempts,
+            due_ms,
+        } => {
+            let id = *id;
+            let Some(mut event) = rows.queued_event(id)? else {
+                return Err(JournalError::Invalid(format!("no queued event {id}")));
+            };
+            let old_due = event.due_ms;
+            event.attempts = *attempts;
+            event.due_ms = *due_ms;
+            let row = encode(&event)?;
+            rows.remove_queued_due(old_due, id)?;
+            rows.put_queued_event(&event, &row)?;
+            Ok(id)
+        }
+        QueueWrite::Remove(id) => {
+            let id = *id;
+            if let Some(event) = rows.queued_event(id)? {
+                rows.remove_queued_event(id)?;
+                rows.remove_queued_due(event.due_ms, id)?;
+            }
+            Ok(id)
+        }
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::apply::{self, Rows};
-use super::queue::{NewQueuedEvent, QueuedEvent};
+use super::queue::{NewQueuedEvent, QueueWrite, QueuedEvent};
 use super::redb::list_bounds;
 use super::tables::decode;
 use super::{
@@ -222,6 +222,41 @@ impl Rows for MemRows {
             .remove(&(exec.function.clone(), exec.start_ms, exec.arn.clone()));
         self.inputs.remove(&exec.arn);
         self.executions.remove(&exec.arn);
+        Ok(())
+    }
+
+    fn next_queued_id(&self) -> Result<u64> {
+        Ok(self.next_queued_id.max(1))
+    }
+
+    fn set_next_queued_id(&mut self, id: u64) -> Result<()> {
+        self.next_queued_id = id;
+        Ok(())
+    }
+
+    fn queued_event(&self, id: u64) -> Result<Option<QueuedEvent>> {
+        Ok(self.queued.get(&id).cloned())
+    }
+
+    fn put_queued_event(&mut self, event: &QueuedEvent, _row: &[u8]) -> Result<()> {
+        self.queued.insert(event.id, event.clone());
+        self.queued_due.insert((event.due_ms, event.id));
+        Ok(())
+    }
+
+    fn put_queued_payload(&mut self, id: u64, payload: &[u8]) -> Result<()> {
+        self.payloads.insert(id, payload.to_vec());
+        Ok(())
+    }
+
+    fn remove_queued_due(&mut self, due_ms: u64, id: u64) -> Result<()> {
+        self.queued_due.remove(&(due_ms, id));
+        Ok(())
+    }
+
+    fn remove_queued_event(&mut self, id: u64) -> Result<()> {
+        self.queued.remove(&id);
+        self.payloads.remove(&id);
         Ok(())
     }
 }
@@ -539,48 +574,22 @@ impl Journal for MemoryJournal {
     }
 
     fn queue_event(&self, event: NewQueuedEvent) -> JournalFuture<'_, u64> {
-        ready(self.write(|rows| {
-            rows.next_queued_id = rows.next_queued_id.max(1);
-            let id = rows.next_queued_id;
-            rows.next_queued_id += 1;
-            rows.queued.insert(
-                id,
-                QueuedEvent {
-                    id,
-                    function: event.function,
-                    request_id: event.request_id,
-                    enqueued_ms: event.enqueued_ms,
-                    attempts: 0,
-                    due_ms: event.enqueued_ms,
-                },
-            );
-            rows.payloads.insert(id, event.payload);
-            rows.queued_due.insert((event.enqueued_ms, id));
-            Ok(id)
-        }))
+        let mut write = QueueWrite::Add(event);
+        ready(self.write(|rows| apply::queue(rows, &mut write)))
     }
 
     fn retry_queued_event(&self, id: u64, attempts: u32, due_ms: u64) -> JournalFuture<'_, ()> {
-        ready(self.write(|rows| {
-            let Some(event) = rows.queued.get_mut(&id) else {
-                return Err(JournalError::Invalid(format!("no queued event {id}")));
-            };
-            rows.queued_due.remove(&(event.due_ms, id));
-            event.attempts = attempts;
-            event.due_ms = due_ms;
-            rows.queued_due.insert((due_ms, id));
-            Ok(())
-        }))
+        let mut write = QueueWrite::Retry {
+            id,
+            attempts,
+            due_ms,
+        };
+        ready(self.write(|rows| apply::queue(rows, &mut write).map(drop)))
     }
 
     fn remove_queued_event(&self, id: u64) -> JournalFuture<'_, ()> {
-        ready(self.write(|rows| {
-            if let Some(event) = rows.queued.remove(&id) {
-                rows.queued_due.remove(&(event.due_ms, id));
-                rows.payloads.remove(&id);
-            }
-            Ok(())
-        }))
+        let mut write = QueueWrite::Remove(id);
+        ready(self.write(|rows| apply::queue(rows, &mut write).map(drop)))
     }
 
     fn queued_events(&self, limit: usize) -> JournalFuture<'_, Vec<QueuedEvent>> {

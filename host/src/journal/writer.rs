@@ -22,7 +22,10 @@ use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::oneshot;
 
 use super::apply::{self, Rows};
-use super::queue::{self, QueueWrite};
+use super::queue::{
+    NEXT_EVENT_ID, QUEUE_META, QUEUED_EVENT_PAYLOADS, QUEUED_EVENTS, QUEUED_EVENTS_DUE, QueueWrite,
+    QueuedEvent, decode_event,
+};
 use super::retention::ENDED;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
@@ -201,7 +204,9 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
                 Request::Delete { arns, reply } => {
                     reply.record(apply::delete_ended(&mut tables, arns))?
                 }
-                Request::Queue { write, reply } => reply.record(queue::apply(&txn, write))?,
+                Request::Queue { write, reply } => {
+                    reply.record(apply::queue(&mut tables, write))?
+                }
             }
         }
         tables.flush()?;
@@ -224,6 +229,11 @@ struct Tables<'txn> {
     callbacks: Table<'txn, &'static str, (&'static str, &'static str)>,
     /// `ended_executions` (see `retention.rs`).
     ended: Table<'txn, (&'static str, u64, &'static str), ()>,
+    /// The queue of asynchronous invocations (see `queue.rs`).
+    queued: Table<'txn, u64, &'static [u8]>,
+    queued_payloads: Table<'txn, u64, &'static [u8]>,
+    queued_due: Table<'txn, (u64, u64), ()>,
+    queue_meta: Table<'txn, &'static str, u64>,
     /// The next timer sequence number (written back by `flush`).
     next_timer_seq: u64,
     /// Whether `next_timer_seq` changed.
@@ -250,6 +260,10 @@ impl<'txn> Tables<'txn> {
             timer_slots: txn.open_table(TIMER_SLOTS).map_err(storage)?,
             callbacks: txn.open_table(CALLBACKS).map_err(storage)?,
             ended: txn.open_table(ENDED).map_err(storage)?,
+            queued: txn.open_table(QUEUED_EVENTS).map_err(storage)?,
+            queued_payloads: txn.open_table(QUEUED_EVENT_PAYLOADS).map_err(storage)?,
+            queued_due: txn.open_table(QUEUED_EVENTS_DUE).map_err(storage)?,
+            queue_meta: txn.open_table(QUEUE_META).map_err(storage)?,
             next_timer_seq,
             seq_dirty: false,
         })
@@ -475,6 +489,50 @@ impl Rows for Tables<'_> {
             .map_err(storage)?;
         self.inputs.remove(arn).map_err(storage)?;
         self.executions.remove(arn).map_err(storage)?;
+        Ok(())
+    }
+
+    fn next_queued_id(&self) -> Result<u64> {
+        Ok(self
+            .queue_meta
+            .get(NEXT_EVENT_ID)
+            .map_err(storage)?
+            .map_or(1, |v| v.value()))
+    }
+
+    fn set_next_queued_id(&mut self, id: u64) -> Result<()> {
+        self.queue_meta.insert(NEXT_EVENT_ID, id).map_err(storage)?;
+        Ok(())
+    }
+
+    fn queued_event(&self, id: u64) -> Result<Option<QueuedEvent>> {
+        match self.queued.get(id).map_err(storage)? {
+            Some(row) => decode_event(id, row.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_queued_event(&mut self, event: &QueuedEvent, row: &[u8]) -> Result<()> {
+        self.queued.insert(event.id, row).map_err(storage)?;
+        self.queued_due
+            .insert((event.due_ms, event.id), ())
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn put_queued_payload(&mut self, id: u64, payload: &[u8]) -> Result<()> {
+        self.queued_payloads.insert(id, payload).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_queued_due(&mut self, due_ms: u64, id: u64) -> Result<()> {
+        self.queued_due.remove((due_ms, id)).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_queued_event(&mut self, id: u64) -> Result<()> {
+        self.queued.remove(id).map_err(storage)?;
+        self.queued_payloads.remove(id).map_err(storage)?;
         Ok(())
     }
 }
