@@ -6,7 +6,9 @@
 //! idempotency, the timers ordered by due time, and the callbacks by callback id.
 //!
 //! The [`Journal`] trait is what the executor, the scheduler and the API layer
-//! use; [`RedbJournal`] implements it on one `redb` file with group commit.
+//! use; [`RedbJournal`] implements it on one `redb` file with group commit,
+//! [`MemoryJournal`] in memory (for tests). Both apply the same write rules
+//! (`apply.rs`) and differ only in how they store rows.
 //! Every method returns a boxed future, so the trait is object safe
 //! (`Arc<dyn Journal>`) without an `async-trait` dependency, and a future
 //! networked implementation can be asynchronous all the way down. A write
