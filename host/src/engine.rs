@@ -221,20 +221,24 @@ impl LaminaEngine {
 
     /// Loads the component at `path`: from the compiled cache when this exact
     /// component was compiled before by a compatible engine, else compiled now
-    /// and cached.
-    pub fn load_component(&self, path: &Path) -> Result<(Component, CodeSource), LoadError> {
+    /// and cached. Also returns the sha256 of the component's bytes (hex).
+    pub fn load_component(
+        &self,
+        path: &Path,
+    ) -> Result<(Component, CodeSource, String), LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_path_buf(),
             source,
         })?;
         check_header(path, &bytes)?;
-        let key = self.cache_key(&bytes);
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let key = self.cache_key(&sha256);
         let cached = self.cache_dir.join(format!("{key}.cwasm"));
         if cached.is_file() {
             match self.deserialize(&cached) {
                 Ok(c) => {
                     self.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok((c, CodeSource::Cache));
+                    return Ok((c, CodeSource::Cache, sha256));
                 }
                 Err(e) => {
                     tracing::warn!(cache = %cached.display(), "ignoring unreadable cached component: {e:#}");
@@ -250,14 +254,14 @@ impl LaminaEngine {
             // A cache we cannot write only costs time on the next start.
             tracing::warn!("{e}");
         }
-        Ok((component, CodeSource::Compiled))
+        Ok((component, CodeSource::Compiled, sha256))
     }
 
-    fn cache_key(&self, bytes: &[u8]) -> String {
-        let digest = Sha256::digest(bytes);
+    /// The cache file name of a component whose bytes have this sha256.
+    fn cache_key(&self, sha256: &str) -> String {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.engine.precompile_compatibility_hash().hash(&mut h);
-        format!("{}-{:016x}", hex::encode(digest), h.finish())
+        format!("{sha256}-{:016x}", h.finish())
     }
 
     #[allow(unsafe_code)]

@@ -133,6 +133,9 @@ pub struct Function {
     pub pre: Pre,
     /// Whether the code was compiled now or read from the cache.
     pub code_source: CodeSource,
+    /// The sha256 of the component's bytes (hex): durable executions
+    /// record the code they started with.
+    pub code_sha256: String,
     /// How long loading took (read, compile or deserialize, link).
     pub load_time: Duration,
     /// Its counters and histograms.
@@ -200,7 +203,7 @@ impl Registry {
 fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function, LoadError> {
     let start = Instant::now();
     let path = &cfg.component;
-    let (component, code_source) = engine.load_component(path)?;
+    let (component, code_source, code_sha256) = engine.load_component(path)?;
     let detected = detect_kind(engine, &component);
     let kind = match (cfg.kind, detected) {
         (Some(k), Some(d)) if k == d => k,
@@ -251,6 +254,7 @@ fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function
         config: cfg.clone(),
         pre,
         code_source,
+        code_sha256,
         load_time: start.elapsed(),
         metrics: FunctionMetrics::default(),
     })

@@ -760,3 +760,69 @@ async fn a_lossy_serializer_gives_the_same_value_on_first_run_and_replay() {
         "the result came from the replay after the wait: {events:?}"
     );
 }
+
+#[tokio::test]
+async fn get_durable_execution_shows_the_code_sha256_it_started_with() {
+    use sha2::Digest;
+    let component = &guests().durable_cases;
+    let expected = hex::encode(sha2::Sha256::digest(
+        std::fs::read(component).expect("read the component"),
+    ));
+    let host = Lamina::with_config(
+        &format!(
+            "[functions.suspend-forever]\ncomponent = {}\n",
+            toml_path(component)
+        ),
+        &[],
+    );
+    let (status, arn, body) =
+        start_execution(&host, "suspend-forever", None, "{}", "RequestResponse").await;
+    assert_eq!(status, 200, "{body}");
+    let e = execution(&host, &arn.expect("ARN")).await;
+    assert_eq!(e["CodeSha256"], json!(expected), "{e}");
+}
+
+/// The durable fixture as `spin-forever` (every invocation spins until its
+/// 1 s timeout: a crash) on `state`.
+fn start_spinner(state: tempfile::TempDir) -> Lamina {
+    let cfg = write_config(
+        state.path(),
+        &format!(
+            "[functions.spin-forever]\ncomponent = {}\ntimeout_ms = 1000\n",
+            toml_path(&guests().durable_cases)
+        ),
+    );
+    let cfg = cfg.to_str().expect("utf8").to_string();
+    Lamina::start_in(&["--config", cfg.as_str()], state, Some(shared_cache()))
+}
+
+/// The InvocationCompleted events of an execution (here: one per crash).
+async fn invocations(host: &Lamina, arn: &str) -> usize {
+    history(host, arn)
+        .await
+        .iter()
+        .filter(|e| e["EventType"] == "InvocationCompleted")
+        .count()
+}
+
+#[tokio::test]
+async fn three_crashes_in_a_row_fail_the_execution_across_a_restart() {
+    let host = start_spinner(tempfile::tempdir().expect("tempdir"));
+    let (status, arn, body) = start_execution(&host, "spin-forever", None, "{}", "Event").await;
+    assert_eq!(status, 202, "{body}");
+    let arn = arn.expect("ARN");
+    // Wait for the first crash to be recorded, then kill the host.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while invocations(&host, &arn).await == 0 {
+        assert!(Instant::now() < deadline, "no crash recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let e = execution(&host, &arn).await;
+    assert_eq!(e["Status"], "RUNNING", "{e}");
+    let state = host.stop(); // SIGKILL
+    let host = start_spinner(state);
+    let done = wait_done(&host, &arn, Duration::from_secs(60)).await;
+    assert_eq!(done["Status"], "FAILED", "{done}");
+    // The crash before the restart counts: three crashes in all, not 1 + 3.
+    assert_eq!(invocations(&host, &arn).await, 3, "{done}");
+}

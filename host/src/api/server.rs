@@ -43,6 +43,9 @@ pub enum StartError {
     /// The durable-execution journal could not be opened or read.
     #[error("durable journal: {0}")]
     Journal(#[from] crate::journal::JournalError),
+    /// The durable-execution journal could not be opened.
+    #[error("durable journal: {0}")]
+    JournalOpen(#[from] crate::journal::OpenError),
 }
 
 /// A running host's shared state: engine, functions and settings.
@@ -104,7 +107,7 @@ impl Host {
         let dir = self.config.state_dir.clone();
         let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
             .await
-            .map_err(|e| crate::journal::JournalError::Storage(e.to_string()))??;
+            .map_err(|e| crate::journal::OpenError::Storage(e.to_string()))??;
         let journal: Arc<dyn crate::journal::Journal> = Arc::new(journal);
         let targets: BTreeMap<String, InvokeTarget> = self
             .registry

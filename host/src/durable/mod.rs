@@ -202,7 +202,6 @@ pub struct Durable {
     invoking: Mutex<HashMap<String, Arc<Notify>>>,
     locks: Vec<tokio::sync::Mutex<()>>,
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
-    crashes: Mutex<HashMap<String, u32>>,
     timer_wake: Notify,
     /// Counters.
     pub metrics: DurableMetrics,
@@ -242,7 +241,6 @@ impl Durable {
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
             waiters: Mutex::default(),
-            crashes: Mutex::default(),
             timer_wake: Notify::new(),
             metrics: DurableMetrics::default(),
         });
@@ -340,6 +338,7 @@ impl Durable {
             start_ms: now,
             deadline_ms: Some(now + timeout_s * 1000),
             invocation_in_progress: true,
+            code_sha256: Some(f.code_sha256.clone()),
             operations: vec![Operation::new(
                 EXECUTION_OP_ID,
                 OperationType::Execution,
@@ -428,7 +427,6 @@ impl Durable {
                 let _ = w.send(());
             }
         }
-        lock(&self.crashes).remove(arn);
     }
 
     /// Makes sure the execution gets invoked: starts its loop, or asks the
@@ -689,7 +687,8 @@ impl Durable {
                 b.execution.error = Some(error);
             }
             Ok(wit::Outcome::Pending) => {
-                lock(&self.crashes).remove(arn);
+                // Not a crash: the count of crashes in a row starts again.
+                b.execution.crashes = Some(0);
                 b.execution.invocation_in_progress = Some(again);
             }
             Err((e, error_type)) => {
@@ -700,12 +699,14 @@ impl Durable {
                     ..ErrorObject::default()
                 };
                 completed["Error"] = event_error(&error);
-                let crashes = {
-                    let mut c = lock(&self.crashes);
-                    let n = c.entry(arn.to_string()).or_insert(0);
-                    *n += 1;
-                    *n
+                // The count lives on the execution row, so a restart of the
+                // host between crashes does not reset it.
+                let before = match self.journal.get_execution(arn).await {
+                    Ok(Some(e)) => e.crashes,
+                    _ => 0,
                 };
+                let crashes = before.saturating_add(1);
+                b.execution.crashes = Some(crashes);
                 tracing::warn!(execution = %arn, crashes, "durable invocation crashed: {e}");
                 if crashes >= MAX_CRASHES {
                     end = Some((

@@ -72,6 +72,9 @@ pub fn execution_detail(e: &Execution, input: Option<&str>, metering: Value) -> 
         v["Error"] = json!(error);
     }
     v["Metering"] = metering;
+    if let Some(sha256) = &e.code_sha256 {
+        v["CodeSha256"] = json!(sha256);
+    }
     v
 }
 

@@ -6,7 +6,9 @@ use thiserror::Error;
 
 use super::ExecutionStatus;
 
-/// Why a journal operation failed.
+/// Why a journal operation (a read or a write request) failed: a rejection
+/// of that one request, or a storage failure. Opening a journal fails with
+/// an [`OpenError`] instead.
 ///
 /// The error is `Clone` because one failed group commit answers every request
 /// of the group with the same error.
@@ -48,6 +50,50 @@ pub enum JournalError {
     /// The request itself is malformed (a caller bug).
     #[error("invalid journal request: {0}")]
     Invalid(String),
+    /// The batch expected another last event id (see
+    /// [`super::Journal::apply_expecting`]): someone else wrote to the
+    /// execution since the caller read it. Nothing was written.
+    #[error(
+        "durable execution {arn} has moved on: expected last event id {expected}, found {found}"
+    )]
+    Conflict {
+        /// The execution.
+        arn: String,
+        /// The last event id the caller expected.
+        expected: u64,
+        /// The execution's last event id.
+        found: u64,
+    },
+    /// A stored row could not be decoded.
+    #[error("corrupt journal row in table `{table}` at key {key}: {message}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The row's key, for humans.
+        key: String,
+        /// The decoder's explanation.
+        message: String,
+    },
+    /// The storage engine failed (I/O error, disk full, ...). Every request
+    /// committed in the same group gets this error and none of them is stored.
+    #[error("journal storage error: {0}")]
+    Storage(String),
+    /// The journal has been closed (its writer is gone).
+    #[error("the journal is closed")]
+    Closed,
+}
+
+impl JournalError {
+    /// Whether the error comes from the storage engine itself, as opposed to
+    /// a rejected request: such an error aborts the whole group commit.
+    pub fn is_storage(&self) -> bool {
+        matches!(self, JournalError::Storage(_) | JournalError::Closed)
+    }
+}
+
+/// Why a journal could not be opened. These errors name the file at fault.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum OpenError {
     /// The journal file was written with another schema version.
     #[error(
         "journal {path} has schema version {found}, but this build of Lamina reads schema \
@@ -78,29 +124,17 @@ pub enum JournalError {
         /// The I/O error.
         message: String,
     },
-    /// A stored row could not be decoded.
-    #[error("corrupt journal row in table `{table}` at key {key}: {message}")]
-    Corrupt {
-        /// The table.
-        table: &'static str,
-        /// The row's key, for humans.
-        key: String,
-        /// The decoder's explanation.
-        message: String,
-    },
-    /// The storage engine failed (I/O error, disk full, ...). Every request
-    /// committed in the same group gets this error and none of them is stored.
+    /// The storage engine failed while opening or preparing the journal.
     #[error("journal storage error: {0}")]
     Storage(String),
-    /// The journal has been closed (its writer is gone).
-    #[error("the journal is closed")]
-    Closed,
 }
 
-impl JournalError {
-    /// Whether the error comes from the storage engine itself, as opposed to
-    /// a rejected request: such an error aborts the whole group commit.
-    pub fn is_storage(&self) -> bool {
-        matches!(self, JournalError::Storage(_) | JournalError::Closed)
+impl From<JournalError> for OpenError {
+    /// A failure of a request made while opening (preparing the tables).
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::Storage(message) => OpenError::Storage(message),
+            other => OpenError::Storage(other.to_string()),
+        }
     }
 }

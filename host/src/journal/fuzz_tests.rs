@@ -237,6 +237,7 @@ impl BatchSpec {
                 })
                 .collect(),
             allow_after_end: self.allow_after_end,
+            expect: None,
         }
     }
 }
@@ -363,7 +364,7 @@ struct Snapshot {
     recovery: Vec<String>,
 }
 
-async fn snapshot(j: &RedbJournal) -> Result<Snapshot> {
+async fn snapshot(j: &dyn Journal) -> Result<Snapshot> {
     let mut execs = Vec::new();
     for slot in 0..=SLOTS {
         let a = arn(slot);
@@ -470,19 +471,41 @@ fn fail(e: impl std::fmt::Display) -> TestCaseError {
 /// sequences (to show that queued groups really were committed together).
 static LARGEST_GROUP: AtomicU64 = AtomicU64::new(0);
 
-/// Runs one sequence on a fresh journal.
-async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
+/// Opens the fuzzed journal: redb on `dir`, or (`memory`) a new in-memory one.
+fn open(dir: &tempfile::TempDir, memory: bool) -> Result<Box<dyn Journal>, TestCaseError> {
+    if memory {
+        Ok(Box::new(MemoryJournal::new()))
+    } else {
+        Ok(Box::new(RedbJournal::open_in(dir.path()).map_err(fail)?))
+    }
+}
+
+/// Closes and reopens the fuzzed journal (the memory journal stays as it is).
+fn reopen(
+    dir: &tempfile::TempDir,
+    journal: Box<dyn Journal>,
+    memory: bool,
+) -> Result<Box<dyn Journal>, TestCaseError> {
+    if memory {
+        return Ok(journal);
+    }
+    drop(journal);
+    open(dir, memory)
+}
+
+/// Runs one sequence on a fresh journal (redb, or in memory with `memory`).
+async fn sequence(steps: Vec<Step>, memory: bool) -> std::result::Result<(), TestCaseError> {
     let dir = tempfile::tempdir().map_err(fail)?;
-    let mut journal = Some(RedbJournal::open_in(dir.path()).map_err(fail)?);
+    let mut journal = Some(open(&dir, memory)?);
     let mut model = Model::default();
     for (i, step) in steps.into_iter().enumerate() {
-        let j = journal.as_ref().ok_or_else(|| fail("no journal"))?;
+        let j = &**journal.as_ref().ok_or_else(|| fail("no journal"))?;
         let before = snapshot(j).await.map_err(fail)?;
         match step {
             Step::Reopen => {
-                drop(journal.take());
-                let j = RedbJournal::open_in(dir.path()).map_err(fail)?;
-                let after = snapshot(&j).await.map_err(fail)?;
+                let old = journal.take().ok_or_else(|| fail("no journal"))?;
+                let j = reopen(&dir, old, memory)?;
+                let after = snapshot(&*j).await.map_err(fail)?;
                 prop_assert_eq!(&after, &before, "step {}: reopening changed the state", i);
                 journal = Some(j);
             }
@@ -504,6 +527,7 @@ async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
                     invocation_in_progress: in_progress,
                     operations: vec![],
                     events: vec![NewEvent::new(EventType::ExecutionStarted)],
+                    code_sha256: None,
                 };
                 let outcome = j.create_execution(new).await;
                 let owner = name.and_then(|n| model.names.get(&n).cloned());
@@ -614,10 +638,9 @@ async fn sequence(steps: Vec<Step>) -> std::result::Result<(), TestCaseError> {
     }
     // The final state survives a reopen too.
     let j = journal.take().ok_or_else(|| fail("no journal"))?;
-    let before = snapshot(&j).await.map_err(fail)?;
-    drop(j);
-    let j = RedbJournal::open_in(dir.path()).map_err(fail)?;
-    prop_assert_eq!(snapshot(&j).await.map_err(fail)?, before);
+    let before = snapshot(&*j).await.map_err(fail)?;
+    let j = reopen(&dir, j, memory)?;
+    prop_assert_eq!(snapshot(&*j).await.map_err(fail)?, before);
     Ok(())
 }
 
@@ -628,10 +651,24 @@ fn fuzz_batch_sequences_keep_the_journal_consistent() {
         .build()
         .expect("runtime");
     run("journal-batches", CASES, vec(step(), 1..24), |steps| {
-        rt.block_on(sequence(steps))
+        rt.block_on(sequence(steps, false))
     });
     eprintln!(
         "fuzz journal-batches: largest group commit {}",
         LARGEST_GROUP.load(Ordering::Relaxed)
+    );
+}
+
+#[test]
+fn fuzz_batch_sequences_keep_the_memory_journal_consistent() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    run(
+        "journal-batches-memory",
+        CASES,
+        vec(step(), 1..24),
+        |steps| rt.block_on(sequence(steps, true)),
     );
 }

@@ -6,7 +6,9 @@
 //! idempotency, the timers ordered by due time, and the callbacks by callback id.
 //!
 //! The [`Journal`] trait is what the executor, the scheduler and the API layer
-//! use; [`RedbJournal`] implements it on one `redb` file with group commit.
+//! use; [`RedbJournal`] implements it on one `redb` file with group commit,
+//! [`MemoryJournal`] in memory (for tests). Both apply the same write rules
+//! (`apply.rs`) and differ only in how they store rows.
 //! Every method returns a boxed future, so the trait is object safe
 //! (`Arc<dyn Journal>`) without an `async-trait` dependency, and a future
 //! networked implementation can be asynchronous all the way down. A write
@@ -14,9 +16,11 @@
 //! update is durable on disk. The on-disk format, the group-commit protocol and
 //! the recovery rules are described in `docs/journal-format.md`.
 
+mod apply;
 mod error;
 #[cfg(test)]
 mod fuzz_tests;
+mod memory;
 mod queue;
 mod redb;
 mod retention;
@@ -30,15 +34,17 @@ mod tests;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use self::error::JournalError;
+pub use self::error::{JournalError, OpenError};
+pub use self::memory::MemoryJournal;
 pub use self::queue::{NewQueuedEvent, QueuedEvent};
 pub use self::redb::{RedbJournal, RedbOptions, SCHEMA_VERSION};
 pub use self::types::{
     Batch, CallbackDetails, CallbackRef, CallbackRegistration, ChainedInvokeDetails,
     ContextDetails, CreateOutcome, ErrorObject, EventType, Execution, ExecutionPage,
-    ExecutionState, ExecutionStatus, ExecutionUpdate, HistoryEvent, JournalStats, ListCursor,
-    ListQuery, Metering, NewEvent, NewExecution, Operation, OperationStatus, OperationType,
-    StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn, now_ms,
+    ExecutionState, ExecutionStatus, ExecutionUpdate, Expect, HistoryEvent, JournalStats,
+    ListCursor, ListQuery, Metering, NewEvent, NewExecution, Operation, OperationStatus,
+    OperationType, StepDetails, Timer, TimerKind, TimerRef, TimerSpec, WaitDetails, execution_arn,
+    now_ms,
 };
 
 /// A write queued by [`Journal::enqueue`].
@@ -54,6 +60,35 @@ impl QueuedWrite {
     pub async fn committed(self) -> Result<Vec<u64>> {
         self.0.await.map_err(|_| JournalError::Closed)?
     }
+}
+
+/// Something claimed from the journal by one owner until its lease ends
+/// (see [`Journal::claim_runnable`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim<T> {
+    /// Who holds it.
+    pub owner: String,
+    /// When the lease ends (ms since the epoch): after that, another owner
+    /// may claim it.
+    pub lease_until_ms: u64,
+    /// What is claimed.
+    pub item: T,
+}
+
+impl<T> Claim<T> {
+    /// A claim of `item` by `owner` until `lease_until_ms`.
+    pub fn new(owner: &str, lease_until_ms: u64, item: T) -> Self {
+        Claim {
+            owner: owner.to_owned(),
+            lease_until_ms,
+            item,
+        }
+    }
+}
+
+/// When a lease of `lease` taken at `now_ms` ends.
+fn lease_end(now_ms: u64, lease: std::time::Duration) -> u64 {
+    now_ms.saturating_add(u64::try_from(lease.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The result type of journal operations.
@@ -116,6 +151,21 @@ pub trait Journal: Send + Sync {
     /// and returns the event ids assigned to `batch.events`, in order.
     fn apply<'a>(&'a self, arn: &'a str, batch: Batch) -> JournalFuture<'a, Vec<u64>>;
 
+    /// [`Journal::apply`] if the execution is still as the caller read it
+    /// (its last event id is `expect.last_event_id`), else
+    /// [`JournalError::Conflict`] and nothing is written. With several
+    /// writers of one execution (several hosts on one database), the loser
+    /// of a race re-reads and re-plans instead of overwriting.
+    fn apply_expecting<'a>(
+        &'a self,
+        arn: &'a str,
+        mut batch: Batch,
+        expect: Expect,
+    ) -> JournalFuture<'a, Vec<u64>> {
+        batch.expect = Some(expect);
+        self.apply(arn, batch)
+    }
+
     /// Queues `batch` like [`Journal::apply`] but resolves as soon as it is
     /// queued behind every write queued before it, not when it is
     /// committed: a later write of the same caller commits after it (maybe
@@ -156,6 +206,53 @@ pub trait Journal: Send + Sync {
     /// The RUNNING executions whose `invocation_in_progress` flag is set: on
     /// start, the host re-invokes each of them (see `docs/journal-format.md`).
     fn executions_needing_recovery(&self) -> JournalFuture<'_, Vec<Execution>>;
+
+    /// Claims up to `limit` executions that need an invocation (RUNNING,
+    /// with `invocation_in_progress` set) for `owner` for `lease`: until the
+    /// lease ends no other owner is granted them.
+    ///
+    /// The redb and in-memory journals serve one process, which owns every
+    /// execution: they grant every claim (to whoever asks, each time it asks)
+    /// and keep no lease rows. A journal shared by several hosts stores the
+    /// owner and lease end and skips what another owner holds.
+    fn claim_runnable<'a>(
+        &'a self,
+        owner: &'a str,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<Claim<Execution>>> {
+        Box::pin(async move {
+            let until_ms = lease_end(now_ms(), lease);
+            let mut found = self.executions_needing_recovery().await?;
+            found.truncate(limit);
+            Ok(found
+                .into_iter()
+                .map(|item| Claim::new(owner, until_ms, item))
+                .collect())
+        })
+    }
+
+    /// Claims up to `limit` timers due at or before `now_ms`, earliest
+    /// first, for `owner` for `lease` (see [`Journal::claim_runnable`]: the
+    /// redb and in-memory journals grant every claim to their one process).
+    /// A claimed timer is still removed by the batch that handles it.
+    fn claim_due_timers<'a>(
+        &'a self,
+        owner: &'a str,
+        now_ms: u64,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> JournalFuture<'a, Vec<Claim<Timer>>> {
+        Box::pin(async move {
+            let until_ms = lease_end(now_ms, lease);
+            Ok(self
+                .due_timers(now_ms, limit)
+                .await?
+                .into_iter()
+                .map(|item| Claim::new(owner, until_ms, item))
+                .collect())
+        })
+    }
 
     /// Counters of the write path (commits, requests, group sizes).
     fn stats(&self) -> JournalStats;

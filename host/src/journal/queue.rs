@@ -1,5 +1,5 @@
 //! The queue of asynchronous (Event) invocations of handler functions:
-//! its tables, its rows and the writes the writer thread applies to them.
+//! its tables, its rows and its reads (the writes are rules in `apply.rs`).
 //!
 //! An event is three rows: its metadata (`queued_events`, small JSON,
 //! rewritten on every retry), its payload (`queued_event_payloads`, written
@@ -9,7 +9,7 @@
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{decode, encode, storage};
+use super::tables::{decode, storage};
 use super::{JournalError, Result};
 
 /// `queued_events`: event id → metadata JSON ([`QueuedEvent`]).
@@ -23,7 +23,8 @@ pub(super) const QUEUED_EVENTS_DUE: TableDefinition<(u64, u64), ()> =
 /// `queue_meta`: `next_event_id`.
 pub(super) const QUEUE_META: TableDefinition<&str, u64> = TableDefinition::new("queue_meta");
 
-const NEXT_EVENT_ID: &str = "next_event_id";
+/// The `queue_meta` key of the id the next queued event gets.
+pub(super) const NEXT_EVENT_ID: &str = "next_event_id";
 
 /// An asynchronous invocation to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,76 +83,9 @@ pub(super) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
-fn decode_event(id: u64, bytes: &[u8]) -> Result<QueuedEvent> {
+/// Decodes one `queued_events` row.
+pub(super) fn decode_event(id: u64, bytes: &[u8]) -> Result<QueuedEvent> {
     decode(bytes, "queued_events", || id.to_string())
-}
-
-/// Applies one queue write inside the group's transaction; the answer is
-/// the event id. Everything that can reject the write is checked before
-/// anything is written.
-pub(super) fn apply(txn: &WriteTransaction, write: &mut QueueWrite) -> Result<u64> {
-    let mut events = txn.open_table(QUEUED_EVENTS).map_err(storage)?;
-    let mut due = txn.open_table(QUEUED_EVENTS_DUE).map_err(storage)?;
-    match write {
-        QueueWrite::Add(new) => {
-            let mut meta = txn.open_table(QUEUE_META).map_err(storage)?;
-            let id = meta
-                .get(NEXT_EVENT_ID)
-                .map_err(storage)?
-                .map_or(1, |v| v.value());
-            let row = QueuedEvent {
-                id,
-                function: std::mem::take(&mut new.function),
-                request_id: std::mem::take(&mut new.request_id),
-                enqueued_ms: new.enqueued_ms,
-                attempts: 0,
-                due_ms: new.enqueued_ms,
-            };
-            let encoded = encode(&row)?;
-            let mut payloads = txn.open_table(QUEUED_EVENT_PAYLOADS).map_err(storage)?;
-            meta.insert(NEXT_EVENT_ID, id + 1).map_err(storage)?;
-            events.insert(id, encoded.as_slice()).map_err(storage)?;
-            payloads
-                .insert(id, new.payload.as_slice())
-                .map_err(storage)?;
-            due.insert((row.due_ms, id), ()).map_err(storage)?;
-            Ok(id)
-        }
-        QueueWrite::Retry {
-            id,
-            attempts,
-            due_ms,
-        } => {
-            let id = *id;
-            let Some(stored) = events.get(id).map_err(storage)? else {
-                return Err(JournalError::Invalid(format!("no queued event {id}")));
-            };
-            let mut row = decode_event(id, stored.value())?;
-            drop(stored);
-            let old_due = row.due_ms;
-            row.attempts = *attempts;
-            row.due_ms = *due_ms;
-            let encoded = encode(&row)?;
-            due.remove((old_due, id)).map_err(storage)?;
-            due.insert((row.due_ms, id), ()).map_err(storage)?;
-            events.insert(id, encoded.as_slice()).map_err(storage)?;
-            Ok(id)
-        }
-        QueueWrite::Remove(id) => {
-            let id = *id;
-            let old_due = match events.get(id).map_err(storage)? {
-                Some(stored) => Some(decode_event(id, stored.value())?.due_ms),
-                None => None,
-            };
-            if let Some(old_due) = old_due {
-                let mut payloads = txn.open_table(QUEUED_EVENT_PAYLOADS).map_err(storage)?;
-                events.remove(id).map_err(storage)?;
-                payloads.remove(id).map_err(storage)?;
-                due.remove((old_due, id)).map_err(storage)?;
-            }
-            Ok(id)
-        }
-    }
 }
 
 /// Up to `limit` queued events, the earliest due first.

@@ -19,7 +19,7 @@ use super::writer::{self, Reply, Request, WriterStats};
 use super::{
     Batch, CallbackRef, CreateOutcome, Execution, ExecutionPage, ExecutionState, HistoryEvent,
     Journal, JournalError, JournalFuture, JournalStats, ListCursor, ListQuery, NewExecution,
-    Operation, QueuedWrite, Result, Timer,
+    OpenError, Operation, QueuedWrite, Result, Timer,
 };
 
 /// The schema version this build reads and writes. Stored in the `meta`
@@ -81,8 +81,8 @@ impl RedbJournal {
     pub const FILE_NAME: &'static str = "journal.redb";
 
     /// Opens (or creates) `{state_dir}/journal.redb`, creating the directory if needed.
-    pub fn open_in(state_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(state_dir).map_err(|e| JournalError::Io {
+    pub fn open_in(state_dir: &Path) -> Result<Self, OpenError> {
+        std::fs::create_dir_all(state_dir).map_err(|e| OpenError::Io {
             path: state_dir.to_owned(),
             message: e.to_string(),
         })?;
@@ -90,22 +90,22 @@ impl RedbJournal {
     }
 
     /// Opens (or creates) the journal file at `path` with default options.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
         Self::open_with(path, RedbOptions::default())
     }
 
     /// Opens (or creates) the journal file at `path`: checks (or, for a new
     /// file, stores) the schema version, creates missing tables and starts
     /// the writer thread.
-    pub fn open_with(path: &Path, options: RedbOptions) -> Result<Self> {
+    pub fn open_with(path: &Path, options: RedbOptions) -> Result<Self, OpenError> {
         let mut db = ::redb::Builder::new()
             .set_cache_size(options.cache_bytes)
             .create(path)
             .map_err(|e| match e {
-                DatabaseError::DatabaseAlreadyOpen => JournalError::AlreadyOpen {
+                DatabaseError::DatabaseAlreadyOpen => OpenError::AlreadyOpen {
                     path: path.to_owned(),
                 },
-                other => JournalError::Storage(format!("cannot open {}: {other}", path.display())),
+                other => OpenError::Storage(format!("cannot open {}: {other}", path.display())),
             })?;
         prepare(&db, path)?;
         if options.compact_on_open {
@@ -121,7 +121,7 @@ impl RedbJournal {
             std::thread::Builder::new()
                 .name("lamina-journal-writer".into())
                 .spawn(move || writer::run(db, receiver, stats, max_group))
-                .map_err(|e| JournalError::Io {
+                .map_err(|e| OpenError::Io {
                     path: path.to_owned(),
                     message: format!("cannot start the journal writer thread: {e}"),
                 })?
@@ -342,7 +342,7 @@ type IndexKey<'a> = (&'a str, u64, &'a str);
 /// The index range a listing scans: exact for a function (with its start-time
 /// window) and the cursor; `None` if it is empty. `function_end` is the
 /// function name followed by a NUL byte, the smallest name after it.
-fn list_bounds<'a>(
+pub(super) fn list_bounds<'a>(
     query: &'a ListQuery,
     function_end: Option<&'a str>,
 ) -> Option<(Bound<IndexKey<'a>>, Bound<IndexKey<'a>>)> {
@@ -385,7 +385,7 @@ fn not_found(arn: &str) -> JournalError {
 }
 
 /// Checks or stores the schema version and creates every table.
-fn prepare(db: &Database, path: &Path) -> Result<()> {
+fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
     let txn = db.begin_write().map_err(storage)?;
     {
         let mut meta = txn.open_table(META).map_err(storage)?;
@@ -397,7 +397,7 @@ fn prepare(db: &Database, path: &Path) -> Result<()> {
             Some(version) if version == SCHEMA_VERSION => {}
             Some(1) => migrate_from_1(&txn, &mut meta)?,
             Some(version) => {
-                return Err(JournalError::SchemaVersion {
+                return Err(OpenError::SchemaVersion {
                     path: path.to_owned(),
                     found: version,
                     expected: SCHEMA_VERSION,
@@ -421,7 +421,7 @@ fn prepare(db: &Database, path: &Path) -> Result<()> {
         queue::create_tables(&txn)?;
     }
     retention::prepare_index(&txn)?;
-    txn.commit().map_err(storage)
+    Ok(txn.commit().map_err(storage)?)
 }
 
 /// Schema 1 to 2: version 2 adds the queue of asynchronous invocations

@@ -70,12 +70,7 @@ pub(super) fn storage(e: impl Into<redb::Error>) -> JournalError {
     JournalError::Storage(e.into().to_string())
 }
 
-/// The operation-id column of timer keys: "" stands for "no operation".
-pub(super) fn op_column(op_id: Option<&str>) -> &str {
-    op_id.unwrap_or("")
-}
-
-/// The inverse of [`op_column`].
+/// The inverse of `apply::op_column`: "" stands for "no operation".
 fn op_from_column(column: &str) -> Option<String> {
     (!column.is_empty()).then(|| column.to_owned())
 }

@@ -296,6 +296,20 @@ pub struct Execution {
     /// The number of distinct operations stored (maintained by the journal).
     #[serde(default)]
     pub operation_count: u64,
+    /// The sha256 (hex) of the component the execution started with; `None`
+    /// in rows written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_sha256: Option<String>,
+    /// Consecutive crashed invocations (trap, timeout, out of memory) since
+    /// the last invocation that did not crash; kept so that "fail after N
+    /// crashes in a row" survives a restart of the host.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub crashes: u32,
+}
+
+/// Whether a counter is zero (its row field is then left out).
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Execution {
@@ -600,6 +614,9 @@ pub struct ExecutionUpdate {
     pub invocation_in_progress: Option<bool>,
     /// Added to the execution's metering counters.
     pub metering: Metering,
+    /// A new count of consecutive crashed invocations (see [`Execution::crashes`]).
+    #[serde(default)]
+    pub crashes: Option<u32>,
 }
 
 /// One atomic set of updates to one execution, for [`super::Journal::apply`].
@@ -630,6 +647,19 @@ pub struct Batch {
     /// the execution was stopped. Without it, a batch on an ended execution is
     /// [`super::JournalError::ExecutionEnded`].
     pub allow_after_end: bool,
+    /// Optimistic concurrency: apply only if the execution is still in the
+    /// expected state, else [`super::JournalError::Conflict`] and nothing is
+    /// written. `None` applies unconditionally.
+    pub expect: Option<Expect>,
+}
+
+/// The state a [`Batch`] expects its execution to be in (see
+/// [`super::Journal::apply_expecting`]): its version is its last event id,
+/// which every batch that appends an event advances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expect {
+    /// The execution's last event id as the caller last read it.
+    pub last_event_id: u64,
 }
 
 impl Batch {
@@ -666,6 +696,8 @@ pub struct NewExecution {
     pub operations: Vec<Operation>,
     /// Initial history events (e.g. ExecutionStarted); ids from 1.
     pub events: Vec<NewEvent>,
+    /// The sha256 (hex) of the component it starts with.
+    pub code_sha256: Option<String>,
 }
 
 /// The result of [`super::Journal::create_execution`].

@@ -8,12 +8,12 @@
 //! error and writes nothing; a storage failure aborts the transaction and
 //! answers every request of the group with that failure.
 //!
-//! Each request is applied in two phases so that a rejection never leaves a
-//! partial write in the shared transaction: `plan_*` reads, validates and
-//! encodes everything (all logical errors happen here), then `write_*` only
-//! writes (its only possible errors are storage errors, which abort the group).
+//! The batch rules (event ids, timers, callback ownership, metering, ...)
+//! are not here: `apply.rs` turns each request into row writes through the
+//! [`Rows`] trait, which [`Tables`] implements on the transaction's tables.
+//! A rejection is found before any row is written, so it never leaves a
+//! partial write in the shared transaction.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -21,16 +21,20 @@ use std::time::Instant;
 use redb::{Database, Durability, ReadableTable, Table, WriteTransaction};
 use tokio::sync::oneshot;
 
-use super::queue::{self, QueueWrite};
-use super::retention::{ENDED, ended_key};
+use super::apply::{self, Rows};
+use super::queue::{
+    NEXT_EVENT_ID, QUEUE_META, QUEUED_EVENT_PAYLOADS, QUEUED_EVENTS, QUEUED_EVENTS_DUE, QueueWrite,
+    QueuedEvent, decode_event,
+};
+use super::retention::ENDED;
 use super::tables::{
     BY_FUNCTION, CALLBACKS, EXECUTIONS, HISTORY, INPUTS, META, META_NEXT_TIMER_SEQ, NAMES,
-    OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, encode, op_column, read_callback, read_execution,
-    read_input, read_operation, storage,
+    OPERATIONS, RUNNING, TIMER_SLOTS, TIMERS, read_callback, read_execution, read_input,
+    read_operation, storage,
 };
 use super::{
-    Batch, CreateOutcome, Execution, ExecutionStatus, HistoryEvent, JournalError, JournalStats,
-    Metering, NewEvent, NewExecution, Operation, Result, TimerKind, TimerSpec, now_ms,
+    Batch, CallbackRef, CreateOutcome, Execution, JournalError, JournalStats, NewExecution,
+    Operation, Result, TimerKind, now_ms,
 };
 
 /// A write request and where to send its answer.
@@ -191,12 +195,18 @@ fn execute(db: &Database, group: &mut [Request]) -> Result<()> {
         let now = now_ms();
         for request in group.iter_mut() {
             match request {
-                Request::Create { new, reply } => reply.record(create(&mut tables, new, now))?,
-                Request::Apply { arn, batch, reply } => {
-                    reply.record(apply(&mut tables, arn, batch, now))?
+                Request::Create { new, reply } => {
+                    reply.record(apply::create(&mut tables, new, now))?
                 }
-                Request::Delete { arns, reply } => reply.record(tables.delete_ended(arns))?,
-                Request::Queue { write, reply } => reply.record(queue::apply(&txn, write))?,
+                Request::Apply { arn, batch, reply } => {
+                    reply.record(apply::apply(&mut tables, arn, batch, now))?
+                }
+                Request::Delete { arns, reply } => {
+                    reply.record(apply::delete_ended(&mut tables, arns))?
+                }
+                Request::Queue { write, reply } => {
+                    reply.record(apply::queue(&mut tables, write))?
+                }
             }
         }
         tables.flush()?;
@@ -219,6 +229,11 @@ struct Tables<'txn> {
     callbacks: Table<'txn, &'static str, (&'static str, &'static str)>,
     /// `ended_executions` (see `retention.rs`).
     ended: Table<'txn, (&'static str, u64, &'static str), ()>,
+    /// The queue of asynchronous invocations (see `queue.rs`).
+    queued: Table<'txn, u64, &'static [u8]>,
+    queued_payloads: Table<'txn, u64, &'static [u8]>,
+    queued_due: Table<'txn, (u64, u64), ()>,
+    queue_meta: Table<'txn, &'static str, u64>,
     /// The next timer sequence number (written back by `flush`).
     next_timer_seq: u64,
     /// Whether `next_timer_seq` changed.
@@ -245,6 +260,10 @@ impl<'txn> Tables<'txn> {
             timer_slots: txn.open_table(TIMER_SLOTS).map_err(storage)?,
             callbacks: txn.open_table(CALLBACKS).map_err(storage)?,
             ended: txn.open_table(ENDED).map_err(storage)?,
+            queued: txn.open_table(QUEUED_EVENTS).map_err(storage)?,
+            queued_payloads: txn.open_table(QUEUED_EVENT_PAYLOADS).map_err(storage)?,
+            queued_due: txn.open_table(QUEUED_EVENTS_DUE).map_err(storage)?,
+            queue_meta: txn.open_table(QUEUE_META).map_err(storage)?,
             next_timer_seq,
             seq_dirty: false,
         })
@@ -261,7 +280,7 @@ impl<'txn> Tables<'txn> {
     }
 
     /// Clears one timer slot of an execution.
-    fn clear_timer(&mut self, arn: &str, kind: TimerKind, op_id: &str) -> Result<()> {
+    fn clear_timer_row(&mut self, arn: &str, kind: TimerKind, op_id: &str) -> Result<()> {
         let old = self
             .timer_slots
             .remove((arn, kind.as_str(), op_id))
@@ -274,23 +293,28 @@ impl<'txn> Tables<'txn> {
     }
 
     /// Sets (or moves) one timer slot of an execution.
-    fn set_timer(&mut self, arn: &str, spec: &TimerSpec) -> Result<()> {
-        let op_id = op_column(spec.op_id.as_deref());
-        self.clear_timer(arn, spec.kind, op_id)?;
-        let key = (spec.due_ms, self.next_timer_seq);
+    fn set_timer_row(
+        &mut self,
+        arn: &str,
+        kind: TimerKind,
+        op_id: &str,
+        due_ms: u64,
+    ) -> Result<()> {
+        self.clear_timer_row(arn, kind, op_id)?;
+        let key = (due_ms, self.next_timer_seq);
         self.next_timer_seq += 1;
         self.seq_dirty = true;
         self.timers
-            .insert(key, (arn, spec.kind.as_str(), op_id))
+            .insert(key, (arn, kind.as_str(), op_id))
             .map_err(storage)?;
         self.timer_slots
-            .insert((arn, spec.kind.as_str(), op_id), key)
+            .insert((arn, kind.as_str(), op_id), key)
             .map_err(storage)?;
         Ok(())
     }
 
     /// Clears every timer slot of an execution.
-    fn clear_all_timers(&mut self, arn: &str) -> Result<()> {
+    fn clear_all_timer_rows(&mut self, arn: &str) -> Result<()> {
         let mut keys = Vec::new();
         for row in self.timer_slots.range((arn, "", "")..).map_err(storage)? {
             let (slot, timer) = row.map_err(storage)?;
@@ -308,317 +332,69 @@ impl<'txn> Tables<'txn> {
         }
         Ok(())
     }
-
-    /// Writes encoded events.
-    fn write_events(&mut self, arn: &str, events: &Encoded<u64>) -> Result<()> {
-        for (id, bytes) in &events.rows {
-            self.history
-                .insert((arn, *id), bytes.as_slice())
-                .map_err(storage)?;
-        }
-        Ok(())
-    }
-
-    /// Writes encoded operations.
-    fn write_operations(&mut self, arn: &str, ops: &Encoded<String>) -> Result<()> {
-        for (id, bytes) in &ops.rows {
-            self.operations
-                .insert((arn, id.as_str()), bytes.as_slice())
-                .map_err(storage)?;
-        }
-        Ok(())
-    }
 }
 
-/// Encoded rows to write, keyed by `K`, and their total size.
-struct Encoded<K> {
-    rows: Vec<(K, Vec<u8>)>,
-    bytes: u64,
-}
+/// The row writes of the batch rules, on the transaction's tables.
+impl Rows for Tables<'_> {
+    fn execution(&self, arn: &str) -> Result<Option<Execution>> {
+        read_execution(&self.executions, arn)
+    }
 
-/// Encodes `events` with ids after `exec.last_event_id`, advancing it.
-fn plan_events(exec: &mut Execution, events: &mut [NewEvent], now: u64) -> Result<Encoded<u64>> {
-    let mut rows = Vec::with_capacity(events.len());
-    let mut bytes = 0u64;
-    for event in events.iter_mut() {
-        exec.last_event_id += 1;
-        let stored = HistoryEvent {
-            event_id: exec.last_event_id,
-            event_type: event.event_type,
-            timestamp_ms: event.timestamp_ms.unwrap_or(now),
-            id: event.id.take(),
-            parent_id: event.parent_id.take(),
-            name: event.name.take(),
-            sub_type: event.sub_type.take(),
-            details: std::mem::take(&mut event.details),
-        };
-        let encoded = encode(&stored)?;
-        bytes += encoded.len() as u64;
-        rows.push((exec.last_event_id, encoded));
+    fn input(&self, arn: &str) -> Result<Option<String>> {
+        read_input(&self.inputs, arn)
     }
-    Ok(Encoded { rows, bytes })
-}
 
-/// Encodes operation upserts, keeping the `seq` of stored operations and
-/// giving new ones the next `seq` (advancing `exec.operation_count`).
-fn plan_operations(
-    tables: &Tables<'_>,
-    exec: &mut Execution,
-    ops: &mut [Operation],
-) -> Result<Encoded<String>> {
-    let mut seqs: HashMap<String, u64> = HashMap::new();
-    let mut rows = Vec::with_capacity(ops.len());
-    let mut bytes = 0u64;
-    for op in ops.iter_mut() {
-        if op.id.is_empty() {
-            return Err(JournalError::Invalid("an operation has an empty id".into()));
-        }
-        op.seq = match seqs.get(&op.id) {
-            Some(seq) => *seq,
-            None => match read_operation(&tables.operations, &exec.arn, &op.id)? {
-                Some(stored) => stored.seq,
-                None => {
-                    exec.operation_count += 1;
-                    exec.operation_count - 1
-                }
-            },
-        };
-        seqs.insert(op.id.clone(), op.seq);
-        let encoded = encode(op)?;
-        bytes += encoded.len() as u64;
-        rows.push((op.id.clone(), encoded));
-    }
-    Ok(Encoded { rows, bytes })
-}
-
-/// `create_execution`.
-fn create(tables: &mut Tables<'_>, new: &mut NewExecution, now: u64) -> Result<CreateOutcome> {
-    // Phase 1: checks and encoding.
-    if new.arn.is_empty() || new.function.is_empty() {
-        return Err(JournalError::Invalid(
-            "an execution needs an ARN and a function".into(),
-        ));
-    }
-    if tables
-        .executions
-        .get(new.arn.as_str())
-        .map_err(storage)?
-        .is_some()
-    {
-        return Err(JournalError::ExecutionExists {
-            arn: new.arn.clone(),
-        });
-    }
-    if let Some(name) = &new.name {
-        let existing = tables
+    fn name_owner(&self, function: &str, name: &str) -> Result<Option<String>> {
+        Ok(self
             .names
-            .get((new.function.as_str(), name.as_str()))
+            .get((function, name))
             .map_err(storage)?
-            .map(|v| v.value().to_owned());
-        if let Some(arn) = existing {
-            return existing_outcome(tables, &arn, &new.input);
-        }
+            .map(|v| v.value().to_owned()))
     }
-    let mut exec = Execution {
-        arn: new.arn.clone(),
-        function: new.function.clone(),
-        name: new.name.clone(),
-        status: ExecutionStatus::Running,
-        result: None,
-        error: None,
-        start_ms: new.start_ms,
-        end_ms: None,
-        deadline_ms: new.deadline_ms,
-        invocation_in_progress: new.invocation_in_progress,
-        metering: Metering::default(),
-        last_event_id: 0,
-        operation_count: 0,
-    };
-    let op_rows = plan_operations(tables, &mut exec, &mut new.operations)?;
-    let event_rows = plan_events(&mut exec, &mut new.events, now)?;
-    exec.metering.bytes_journaled = new.input.len() as u64 + op_rows.bytes + event_rows.bytes;
-    let exec_row = encode(&exec)?;
 
-    // Phase 2: writes.
-    let arn = exec.arn.as_str();
-    tables
-        .executions
-        .insert(arn, exec_row.as_slice())
-        .map_err(storage)?;
-    tables
-        .inputs
-        .insert(arn, new.input.as_str())
-        .map_err(storage)?;
-    if let Some(name) = &exec.name {
-        tables
-            .names
-            .insert((exec.function.as_str(), name.as_str()), arn)
+    fn operation(&self, arn: &str, op_id: &str) -> Result<Option<Operation>> {
+        read_operation(&self.operations, arn, op_id)
+    }
+
+    fn callback_owner(&self, callback_id: &str) -> Result<Option<CallbackRef>> {
+        read_callback(&self.callbacks, callback_id)
+    }
+
+    fn put_execution(&mut self, exec: &Execution, row: &[u8]) -> Result<()> {
+        self.executions
+            .insert(exec.arn.as_str(), row)
             .map_err(storage)?;
+        Ok(())
     }
-    tables
-        .by_function
-        .insert((exec.function.as_str(), exec.start_ms, arn), ())
-        .map_err(storage)?;
-    tables
-        .running
-        .insert(arn, exec.invocation_in_progress)
-        .map_err(storage)?;
-    tables.write_operations(arn, &op_rows)?;
-    tables.write_events(arn, &event_rows)?;
-    if let Some(due_ms) = exec.deadline_ms {
-        let spec = TimerSpec {
-            kind: TimerKind::ExecutionTimeout,
-            op_id: None,
-            due_ms,
-        };
-        tables.set_timer(arn, &spec)?;
-    }
-    Ok(CreateOutcome::Created(exec))
-}
 
-/// The outcome of creating a name that is taken by `arn`.
-fn existing_outcome(tables: &Tables<'_>, arn: &str, input: &str) -> Result<CreateOutcome> {
-    let exec = read_execution(&tables.executions, arn)?.ok_or_else(|| JournalError::Corrupt {
-        table: "execution_names",
-        key: arn.to_owned(),
-        message: "the name leads to an execution that is not stored".into(),
-    })?;
-    let stored = read_input(&tables.inputs, arn)?.unwrap_or_default();
-    if same_input(&stored, input) {
-        Ok(CreateOutcome::Existing(exec))
-    } else {
-        Ok(CreateOutcome::NameConflict(exec))
-    }
-}
-
-/// Whether two inputs are the same: the same text, or the same JSON value.
-fn same_input(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
-/// `apply`.
-fn apply(tables: &mut Tables<'_>, arn: &str, batch: &mut Batch, now: u64) -> Result<Vec<u64>> {
-    // Phase 1: checks and encoding.
-    let mut exec = read_execution(&tables.executions, arn)?.ok_or_else(|| {
-        JournalError::ExecutionNotFound {
-            arn: arn.to_owned(),
-        }
-    })?;
-    let update = &batch.execution;
-    if exec.status.is_terminal() {
-        let forbidden = update.status.is_some()
-            || !batch.set_timers.is_empty()
-            || !batch.add_callbacks.is_empty();
-        if !batch.allow_after_end || forbidden {
-            return Err(JournalError::ExecutionEnded {
-                arn: arn.to_owned(),
-                status: exec.status,
-            });
-        }
-    }
-    for registration in &batch.add_callbacks {
-        if let Some(owner) = read_callback(&tables.callbacks, &registration.callback_id)?
-            && (owner.arn != arn || owner.op_id != registration.op_id)
-        {
-            return Err(JournalError::CallbackIdInUse {
-                callback_id: registration.callback_id.clone(),
-                arn: owner.arn,
-                op_id: owner.op_id,
-            });
-        }
-    }
-    let was_in_progress = exec.invocation_in_progress;
-    let ended_before = ended_key(&exec);
-    let op_rows = plan_operations(tables, &mut exec, &mut batch.operations)?;
-    let event_rows = plan_events(&mut exec, &mut batch.events, now)?;
-    let update = &mut batch.execution;
-    let ends =
-        update.status.is_some_and(ExecutionStatus::is_terminal) && !exec.status.is_terminal();
-    if let Some(status) = update.status {
-        exec.status = status;
-    }
-    if let Some(result) = update.result.take() {
-        exec.result = Some(result);
-    }
-    if let Some(error) = update.error.take() {
-        exec.error = Some(error);
-    }
-    if let Some(end_ms) = update.end_ms {
-        exec.end_ms = Some(end_ms);
-    } else if ends {
-        exec.end_ms = Some(now);
-    }
-    if let Some(flag) = update.invocation_in_progress {
-        exec.invocation_in_progress = flag;
-    }
-    exec.metering.add(&update.metering);
-    exec.metering.bytes_journaled = exec
-        .metering
-        .bytes_journaled
-        .saturating_add(op_rows.bytes + event_rows.bytes);
-    let exec_row = encode(&exec)?;
-
-    // Phase 2: writes.
-    tables.write_operations(arn, &op_rows)?;
-    tables.write_events(arn, &event_rows)?;
-    tables
-        .executions
-        .insert(arn, exec_row.as_slice())
-        .map_err(storage)?;
-    tables.index_end(&exec, ended_before)?;
-    if exec.status.is_terminal() {
-        tables.running.remove(arn).map_err(storage)?;
-        tables.clear_all_timers(arn)?;
-    } else {
-        if exec.invocation_in_progress != was_in_progress {
-            tables
-                .running
-                .insert(arn, exec.invocation_in_progress)
+    fn put_new_execution(&mut self, exec: &Execution, input: &str) -> Result<()> {
+        let arn = exec.arn.as_str();
+        self.inputs.insert(arn, input).map_err(storage)?;
+        if let Some(name) = &exec.name {
+            self.names
+                .insert((exec.function.as_str(), name.as_str()), arn)
                 .map_err(storage)?;
         }
-        for slot in &batch.clear_timers {
-            tables.clear_timer(arn, slot.kind, op_column(slot.op_id.as_deref()))?;
-        }
-        for spec in &batch.set_timers {
-            tables.set_timer(arn, spec)?;
-        }
-    }
-    for callback_id in &batch.remove_callbacks {
-        tables
-            .callbacks
-            .remove(callback_id.as_str())
+        self.by_function
+            .insert((exec.function.as_str(), exec.start_ms, arn), ())
             .map_err(storage)?;
+        Ok(())
     }
-    for registration in &batch.add_callbacks {
-        tables
-            .callbacks
-            .insert(
-                registration.callback_id.as_str(),
-                (arn, registration.op_id.as_str()),
-            )
-            .map_err(storage)?;
-    }
-    Ok(event_rows.rows.iter().map(|(id, _)| *id).collect())
-}
 
-/// Retention: the `ended_executions` index and the deletion of ended executions.
-impl Tables<'_> {
-    /// Keeps `ended_executions` in step with `exec`, whose index end time
-    /// was `before` (`None`: it was not indexed).
-    fn index_end(&mut self, exec: &Execution, before: Option<u64>) -> Result<()> {
-        let after = ended_key(exec);
-        if before == after {
-            return Ok(());
-        }
+    fn set_running(&mut self, arn: &str, in_progress: Option<bool>) -> Result<()> {
+        match in_progress {
+            Some(flag) => self.running.insert(arn, flag).map_err(storage)?,
+            None => self.running.remove(arn).map_err(storage)?,
+        };
+        Ok(())
+    }
+
+    fn set_ended(
+        &mut self,
+        exec: &Execution,
+        before: Option<u64>,
+        after: Option<u64>,
+    ) -> Result<()> {
         let (function, arn) = (exec.function.as_str(), exec.arn.as_str());
         if let Some(end_ms) = before {
             self.ended
@@ -633,77 +409,130 @@ impl Tables<'_> {
         Ok(())
     }
 
-    /// Deletes each ended execution of `arns` and every row that refers to
-    /// it; skips unknown and RUNNING ones. Returns how many were deleted.
-    fn delete_ended(&mut self, arns: &[String]) -> Result<usize> {
-        let mut deleted = 0;
-        for arn in arns {
-            let arn = arn.as_str();
-            let Some(exec) = read_execution(&self.executions, arn)? else {
-                continue;
-            };
-            if !exec.status.is_terminal() {
-                continue;
+    fn put_operation(&mut self, arn: &str, op_id: &str, row: &[u8]) -> Result<()> {
+        self.operations.insert((arn, op_id), row).map_err(storage)?;
+        Ok(())
+    }
+
+    fn put_event(&mut self, arn: &str, event_id: u64, row: &[u8]) -> Result<()> {
+        self.history.insert((arn, event_id), row).map_err(storage)?;
+        Ok(())
+    }
+
+    fn set_timer(&mut self, arn: &str, kind: TimerKind, op_id: &str, due_ms: u64) -> Result<()> {
+        self.set_timer_row(arn, kind, op_id, due_ms)
+    }
+
+    fn clear_timer(&mut self, arn: &str, kind: TimerKind, op_id: &str) -> Result<()> {
+        self.clear_timer_row(arn, kind, op_id)
+    }
+
+    fn clear_all_timers(&mut self, arn: &str) -> Result<()> {
+        self.clear_all_timer_rows(arn)
+    }
+
+    fn put_callback(&mut self, callback_id: &str, arn: &str, op_id: &str) -> Result<()> {
+        self.callbacks
+            .insert(callback_id, (arn, op_id))
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_callback(&mut self, callback_id: &str) -> Result<()> {
+        self.callbacks.remove(callback_id).map_err(storage)?;
+        Ok(())
+    }
+
+    fn operation_callbacks(&self, arn: &str) -> Result<Vec<(String, Option<String>)>> {
+        let mut ops = Vec::new();
+        for row in self.operations.range((arn, "")..).map_err(storage)? {
+            let (key, value) = row.map_err(storage)?;
+            let (row_arn, op_id) = key.value();
+            if row_arn != arn {
+                break;
             }
-            // Operations, and the callback ids their CALLBACK operations registered.
-            let mut op_ids = Vec::new();
-            let mut callback_ids = Vec::new();
-            for row in self.operations.range((arn, "")..).map_err(storage)? {
-                let (key, value) = row.map_err(storage)?;
-                let (row_arn, op_id) = key.value();
-                if row_arn != arn {
-                    break;
-                }
-                op_ids.push(op_id.to_owned());
-                // A row that does not decode cannot name a callback: it is
-                // deleted all the same rather than blocking the retention.
-                if let Ok(op) = serde_json::from_slice::<Operation>(value.value())
-                    && let Some(callback) = op.callback
-                {
-                    callback_ids.push(callback.callback_id);
-                }
-            }
-            for op_id in &op_ids {
-                self.operations
-                    .remove((arn, op_id.as_str()))
-                    .map_err(storage)?;
-            }
-            for callback_id in &callback_ids {
-                let owner = read_callback(&self.callbacks, callback_id)?;
-                if owner.is_some_and(|o| o.arn == arn) {
-                    self.callbacks
-                        .remove(callback_id.as_str())
-                        .map_err(storage)?;
-                }
-            }
-            self.history
-                .retain_in((arn, 0u64)..=(arn, u64::MAX), |_, _| false)
-                .map_err(storage)?;
-            self.clear_all_timers(arn)?;
-            self.running.remove(arn).map_err(storage)?;
-            if let Some(name) = &exec.name {
-                let key = (exec.function.as_str(), name.as_str());
-                let owner = self
-                    .names
-                    .get(key)
-                    .map_err(storage)?
-                    .map(|v| v.value() == arn);
-                if owner == Some(true) {
-                    self.names.remove(key).map_err(storage)?;
-                }
-            }
-            self.by_function
-                .remove((exec.function.as_str(), exec.start_ms, arn))
-                .map_err(storage)?;
-            if let Some(end_ms) = ended_key(&exec) {
-                self.ended
-                    .remove((exec.function.as_str(), end_ms, arn))
-                    .map_err(storage)?;
-            }
-            self.inputs.remove(arn).map_err(storage)?;
-            self.executions.remove(arn).map_err(storage)?;
-            deleted += 1;
+            let callback = serde_json::from_slice::<Operation>(value.value())
+                .ok()
+                .and_then(|op| op.callback)
+                .map(|c| c.callback_id);
+            ops.push((op_id.to_owned(), callback));
         }
-        Ok(deleted)
+        Ok(ops)
+    }
+
+    fn remove_operation(&mut self, arn: &str, op_id: &str) -> Result<()> {
+        self.operations.remove((arn, op_id)).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_history(&mut self, arn: &str) -> Result<()> {
+        self.history
+            .retain_in((arn, 0u64)..=(arn, u64::MAX), |_, _| false)
+            .map_err(storage)
+    }
+
+    fn remove_execution(&mut self, exec: &Execution) -> Result<()> {
+        let (function, arn) = (exec.function.as_str(), exec.arn.as_str());
+        if let Some(name) = &exec.name {
+            let key = (function, name.as_str());
+            let owner = self
+                .names
+                .get(key)
+                .map_err(storage)?
+                .map(|v| v.value() == arn);
+            if owner == Some(true) {
+                self.names.remove(key).map_err(storage)?;
+            }
+        }
+        self.by_function
+            .remove((function, exec.start_ms, arn))
+            .map_err(storage)?;
+        self.inputs.remove(arn).map_err(storage)?;
+        self.executions.remove(arn).map_err(storage)?;
+        Ok(())
+    }
+
+    fn next_queued_id(&self) -> Result<u64> {
+        Ok(self
+            .queue_meta
+            .get(NEXT_EVENT_ID)
+            .map_err(storage)?
+            .map_or(1, |v| v.value()))
+    }
+
+    fn set_next_queued_id(&mut self, id: u64) -> Result<()> {
+        self.queue_meta.insert(NEXT_EVENT_ID, id).map_err(storage)?;
+        Ok(())
+    }
+
+    fn queued_event(&self, id: u64) -> Result<Option<QueuedEvent>> {
+        match self.queued.get(id).map_err(storage)? {
+            Some(row) => decode_event(id, row.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put_queued_event(&mut self, event: &QueuedEvent, row: &[u8]) -> Result<()> {
+        self.queued.insert(event.id, row).map_err(storage)?;
+        self.queued_due
+            .insert((event.due_ms, event.id), ())
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    fn put_queued_payload(&mut self, id: u64, payload: &[u8]) -> Result<()> {
+        self.queued_payloads.insert(id, payload).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_queued_due(&mut self, due_ms: u64, id: u64) -> Result<()> {
+        self.queued_due.remove((due_ms, id)).map_err(storage)?;
+        Ok(())
+    }
+
+    fn remove_queued_event(&mut self, id: u64) -> Result<()> {
+        self.queued.remove(id).map_err(storage)?;
+        self.queued_payloads.remove(id).map_err(storage)?;
+        Ok(())
     }
 }
