@@ -2,10 +2,14 @@
 //! function on a running host, `executions` and `callback` work with
 //! durable executions.
 
+mod build;
 mod durable;
+mod new;
 mod sign;
 
+pub use build::{BuildArgs, build};
 pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
+pub use new::{NewArgs, new};
 
 use crate::api::server::{self, Host, StartError};
 use crate::config::{ConfigError, FunctionKind, HostConfig, Overrides};
@@ -41,6 +45,10 @@ pub enum Command {
     Executions(ExecutionsArgs),
     /// Complete (or heartbeat) a durable callback on a running host.
     Callback(CallbackArgs),
+    /// Build a Python function (FILE.py or a directory) into a component.
+    Build(BuildArgs),
+    /// Write a new function project (`--lang python`, `--template handler|durable`).
+    New(NewArgs),
 }
 
 /// Arguments of `lamina bench`.
@@ -151,6 +159,9 @@ pub enum CliError {
          access_keys in lamina.toml, listen on 127.0.0.1, or pass --insecure-listen"
     )]
     InsecureListen(std::net::SocketAddr),
+    /// `lamina build` or `lamina new` failed.
+    #[error("{0}")]
+    Build(String),
     /// The function reported an error (its body has been printed).
     #[error("the function returned an error ({0})")]
     FunctionError(String),
