@@ -8,7 +8,8 @@ project `lamina build . -o NAME.wasm` (the command its README gives), then
 `lamina serve` there (its own lamina.toml, port 0), then invoke it through
 boto3: the handler answers its greeting and raises a Lambda error on bad
 input; the durable function starts, waits, is replayed and succeeds, its
-first step having run once. Set LAMINA_CACHE_DIR to reuse componentize-py.
+first step having run once; `lamina build` errors; `lamina bench` on a durable
+component (--order-workflow). Set LAMINA_CACHE_DIR to reuse componentize-py.
 Prints one line per check and `N passed, N failed`; exits 1 on a failure.
 """
 
@@ -163,20 +164,47 @@ def check_build_errors(lamina: str, root: Path, cache: str | None) -> None:
     assert "only pure-Python packages" in proc.stderr, proc.stderr
 
 
-CHECKS = [check_build_errors, check_handler_template, check_durable_template]
+def check_bench_durable(lamina: str, root: Path, cache: str | None, order_workflow: str | None) -> None:
+    """`lamina bench` on the Python order workflow reports instantiate and replay."""
+    assert order_workflow, "--order-workflow not given"
+    order = {"orderId": "o-1", "items": [{"sku": "tea", "qty": 2, "price": 4.5}]}
+    args = [lamina, "bench", order_workflow, "-n", "5", "--warmup", "1", "--resident-sample", "2",
+            "--json", "--payload", json.dumps(order)]
+    if cache:
+        args += ["--cache-dir", cache]
+    proc = subprocess.run(args, cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["kind"] == "durable" and report["iterations"] == 5, report
+    # validate-order (a step), await-payment (a context) and its callback.
+    assert report["replayed_operations"] >= 3, report
+    for key in ("instantiate_us", "replay_us"):
+        d = report[key]
+        assert 0 < d["min"] <= d["p50"] <= d["max"], (key, d)
+
+
+CHECKS = [check_build_errors, check_handler_template, check_durable_template, check_bench_durable]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lamina", required=True, help="the lamina binary")
-    parser.add_argument("--cache-dir", help="compiled-component cache for lamina serve")
+    parser.add_argument("--cache-dir", help="compiled-component cache for lamina serve and bench")
+    parser.add_argument("--order-workflow", help="the built Python order workflow, for lamina bench")
     args = parser.parse_args()
     lamina = str(Path(args.lamina).resolve())
+    if args.cache_dir:
+        args.cache_dir = str(Path(args.cache_dir).resolve())
+    if args.order_workflow:
+        args.order_workflow = str(Path(args.order_workflow).resolve())
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="lamina-py-new-") as tmp:
         for check in CHECKS:
             try:
-                check(lamina, Path(tmp), args.cache_dir)
+                if check is check_bench_durable:
+                    check(lamina, Path(tmp), args.cache_dir, args.order_workflow)
+                else:
+                    check(lamina, Path(tmp), args.cache_dir)
                 passed += 1
                 print(f"ok   {check.__name__}")
             except Exception:

@@ -65,5 +65,7 @@ PYTHONDONTWRITEBYTECODE=1 "$PY" "$REPO/tests/python/e2e.py" --lamina "$LAMINA" \
     --guests "$TARGET_DIR/guests/python" --cache-dir "$TARGET_DIR/python-guests/cache"
 # `lamina new --lang python` projects (handler, durable) build and serve as-is;
 # `lamina build`'s errors (syntax, no handler, a native dependency).
+# `lamina bench` on the Python order workflow (instantiate and replay).
 PYTHONDONTWRITEBYTECODE=1 exec "$PY" "$REPO/tests/python/new_project.py" --lamina "$LAMINA" \
-    --cache-dir "$TARGET_DIR/python-guests/cache"
+    --cache-dir "$TARGET_DIR/python-guests/cache" \
+    --order-workflow "$TARGET_DIR/guests/python/order_workflow.wasm"

@@ -39,7 +39,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Invoke a function on a running host (Lambda-compatible API).
     Invoke(InvokeArgs),
-    /// Measure instantiate and first-call time and memory per instance of a component.
+    /// Measure instantiate and first-call (durable: replay) time and memory per instance of a component.
     Bench(BenchArgs),
     /// List and inspect durable executions on a running host.
     Executions(ExecutionsArgs),
@@ -74,6 +74,12 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The function's name while measured (durable guests may dispatch on it).
+    #[arg(long, default_value = "bench")]
+    pub function_name: String,
+    /// Directory for compiled code, reused across runs (default: a fresh temporary one).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Arguments of `lamina serve`.
@@ -371,7 +377,8 @@ pub async fn bench(args: BenchArgs) -> Result<(), CliError> {
         pooling: !args.no_pooling,
         payload: args.payload.into_bytes(),
         resident_sample: args.resident_sample.max(1),
-        cache_dir: None,
+        cache_dir: args.cache_dir,
+        function_name: args.function_name,
     };
     let report = crate::bench::run(&opts).await?;
     let text = if args.json {
