@@ -3,8 +3,9 @@
 # serves examples/lamina.toml on 127.0.0.1:8080 with durable executions
 # journaled in ./.lamina/journal.redb (redb, embedded in the host: nothing
 # else to install or start). The banner prints the dashboard URL
-# (http://127.0.0.1:8080/ui): open it, choose "Order demo", click "Start new
-# order", then "Approve payment" or "Decline payment". Ctrl-C stops the host;
+# (http://127.0.0.1:8080/ui): open it, choose "Order demo", pick the Rust or
+# the Python workflow, click "Start new order", then "Approve payment" or
+# "Decline payment". Needs python3 (with venv) for the Python guest. Ctrl-C stops the host;
 # executions survive restarts.
 # Extra arguments go to `lamina serve`, e.g. `--listen 127.0.0.1:9000`.
 set -euo pipefail
@@ -14,5 +15,11 @@ echo "demo: building the example guests" >&2
 bash scripts/build-guests.sh >/dev/null
 echo "demo: building the host" >&2
 cargo build --locked -p lamina --bin lamina
+LAMINA="${LAMINA_TARGET_DIR:-$REPO/target}/debug/lamina"
+# The Python order workflow, with `lamina build` (componentize-py is installed
+# into target/python-guests/ on first use: about a minute, needs python3).
+echo "demo: building the Python order workflow (lamina build; the first time installs componentize-py)" >&2
+LAMINA_CACHE_DIR="${LAMINA_TARGET_DIR:-$REPO/target}" "$LAMINA" build examples/python/order-workflow \
+    -o "${LAMINA_TARGET_DIR:-$REPO/target}/guests/python/order_workflow.wasm" >&2
 echo "demo: serving; open the Dashboard URL below and choose \"Order demo\" (Ctrl-C stops)" >&2
-exec "${LAMINA_TARGET_DIR:-$REPO/target}/debug/lamina" serve --config examples/lamina.toml "$@"
+exec "$LAMINA" serve --config examples/lamina.toml "$@"

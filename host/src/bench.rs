@@ -1,15 +1,25 @@
 //! `lamina bench`: instantiates a component many times the way standard mode
 //! does and reports the distribution of instantiate and first-call times and
 //! the resident memory each live instance costs.
+//!
+//! A durable component is measured the way durable mode runs it: instantiate
+//! (new store + instantiate from the pre-linked component), and replay: one
+//! execution is started with the payload on a real redb journal in a temp
+//! dir and run until it suspends (a wait or callback); then each measured
+//! invocation re-runs it from the start, replaying its completed operations
+//! from the journal without running their bodies, and suspends again.
 
 use crate::config::{EngineConfig, FunctionConfig};
+use crate::durable::Durable;
 use crate::engine::LaminaEngine;
 use crate::error::{InvokeError, LoadError};
+use crate::journal::{ExecutionStatus, RedbJournal};
 use crate::modes::standard::{self, Timing};
 use crate::registry::{Pre, Registry};
 use bytes::Bytes;
 use serde::Serialize;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to measure.
@@ -29,6 +39,8 @@ pub struct BenchOptions {
     pub resident_sample: u32,
     /// Where compiled code is cached (`None`: a fresh temporary directory).
     pub cache_dir: Option<PathBuf>,
+    /// The function's name (durable guests may dispatch on it).
+    pub function_name: String,
 }
 
 /// A latency distribution in microseconds.
@@ -86,6 +98,13 @@ pub struct BenchReport {
     pub resident_bytes_per_instance: u64,
     /// Instances held alive for the memory measurement.
     pub resident_sample: u32,
+    /// Durable functions: one invocation replaying the execution's journal
+    /// up to its suspension, µs (instantiate, replay, suspend, commit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay_us: Option<Distribution>,
+    /// Durable functions: operations in the replayed journal (steps, waits, contexts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replayed_operations: Option<usize>,
 }
 
 /// Why the benchmark could not run.
@@ -106,35 +125,57 @@ pub enum BenchError {
     /// Holding instances for the memory measurement failed.
     #[error("instantiating for the memory measurement failed: {0}")]
     Instantiate(String),
+    /// The durable replay measurement failed.
+    #[error("durable replay: {0}")]
+    Replay(String),
 }
 
 /// Runs the benchmark.
 pub async fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
     let tmp = tempdir()?;
     let cache_dir = opts.cache_dir.clone().unwrap_or_else(|| tmp.clone());
-    let engine = LaminaEngine::new(&EngineConfig {
+    let engine = Arc::new(LaminaEngine::new(&EngineConfig {
         pooling: opts.pooling,
         max_instances: opts.resident_sample.max(16) + 16,
         max_memory_mb: 512,
         cache_dir,
-    })?;
+    })?);
     let start = Instant::now();
-    let mut cfg = FunctionConfig::new("bench", &opts.component);
+    let mut cfg = FunctionConfig::new(&opts.function_name, &opts.component);
     cfg.memory_mb = 512;
     let registry = Registry::load(&engine, &[cfg])?;
     let load_ms = start.elapsed().as_secs_f64() * 1e3;
     let f = registry
-        .get("bench")
+        .get(&opts.function_name)
         .cloned()
         .ok_or_else(|| BenchError::Instantiate("function not loaded".into()))?;
 
     let mut inst = Vec::with_capacity(opts.iterations as usize);
     let mut call = Vec::with_capacity(opts.iterations as usize);
-    for i in 0..(opts.warmup + opts.iterations) {
-        let timing = once(&engine, &f, &opts.payload).await?;
-        if i >= opts.warmup {
-            inst.push(timing.instantiate);
-            call.push(timing.run);
+    let mut replay = None;
+    if let Pre::Durable(pre) = &f.pre {
+        for i in 0..(opts.warmup + opts.iterations) {
+            let started = Instant::now();
+            let mut store = engine
+                .new_store(&f.name, &f.config)
+                .map_err(|e| BenchError::Instantiate(format!("{e:#}")))?;
+            pre.instantiate(&mut store)
+                .await
+                .map_err(|e| BenchError::Instantiate(format!("{e:#}")))?;
+            if i >= opts.warmup {
+                inst.push(started.elapsed());
+            }
+        }
+        let (d, ops) = durable_replay(&engine, &f, opts, &tmp).await?;
+        call = d.clone();
+        replay = Some((Distribution::of(d), ops));
+    } else {
+        for i in 0..(opts.warmup + opts.iterations) {
+            let timing = once(&engine, &f, &opts.payload).await?;
+            if i >= opts.warmup {
+                inst.push(timing.instantiate);
+                call.push(timing.run);
+            }
         }
     }
     let resident = resident_per_instance(&engine, &f, opts).await?;
@@ -149,7 +190,74 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
         first_call_us: Distribution::of(call),
         resident_bytes_per_instance: resident,
         resident_sample: opts.resident_sample,
+        replayed_operations: replay.as_ref().map(|(_, ops)| *ops),
+        replay_us: replay.map(|(d, _)| d),
     })
+}
+
+/// Starts one execution with the payload on a redb journal in `tmp`, lets
+/// it run until it suspends, then times `iterations` invocations that each
+/// replay it (after `warmup` unmeasured ones). Returns the times and the
+/// number of operations in its journal.
+async fn durable_replay(
+    engine: &Arc<LaminaEngine>,
+    f: &Arc<crate::registry::Function>,
+    opts: &BenchOptions,
+    tmp: &std::path::Path,
+) -> Result<(Vec<Duration>, usize), BenchError> {
+    let err = |e: crate::durable::DurableError| BenchError::Replay(e.to_string());
+    let state = tmp.join("journal");
+    std::fs::create_dir_all(&state)?;
+    let journal = RedbJournal::open_in(&state).map_err(|e| BenchError::Replay(e.to_string()))?;
+    let durable = Durable::start(
+        engine.clone(),
+        Arc::new(journal),
+        [f.clone()],
+        Default::default(),
+    )
+    .await
+    .map_err(|e| BenchError::Replay(e.to_string()))?;
+    let payload = String::from_utf8_lossy(&opts.payload).into_owned();
+    let started = durable
+        .start_execution(f, None, payload)
+        .await
+        .map_err(err)?;
+    let arn = started.execution.arn;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let e = durable.get(&arn).await.map_err(err)?;
+        if e.status != ExecutionStatus::Running {
+            return Err(BenchError::Replay(format!(
+                "the execution ended ({:?}) before it suspended: give a --payload that makes \
+                 it wait (a wait or a callback), e.g. the order workflow's order",
+                e.status
+            )));
+        }
+        if !e.invocation_in_progress && durable.active_count() == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(BenchError::Replay(
+                "the execution did not suspend within 300 s".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let ops = durable
+        .journal()
+        .load_state(&arn)
+        .await
+        .map(|st| st.operations.len())
+        .unwrap_or_default();
+    let mut times = Vec::with_capacity(opts.iterations as usize);
+    for i in 0..(opts.warmup + opts.iterations) {
+        let t = Instant::now();
+        durable.invoke_now(&arn).await.map_err(err)?;
+        if i >= opts.warmup {
+            times.push(t.elapsed());
+        }
+    }
+    Ok((times, ops))
 }
 
 async fn once(
@@ -211,8 +319,8 @@ async fn resident_per_instance(
             Pre::Http(pre) => {
                 pre.instantiate_async(&mut store).await.map_err(err)?;
             }
-            Pre::Durable(_) => {
-                return Err(BenchError::Instantiate(durable_refused(f).to_string()));
+            Pre::Durable(pre) => {
+                pre.instantiate(&mut store).await.map_err(err)?;
             }
         }
         alive.push(store);
@@ -257,7 +365,17 @@ pub fn render(r: &BenchReport) -> String {
         "µs", "min", "p50", "p90", "p99", "max"
     ));
     out.push_str(&row("instantiate", &r.instantiate_us));
-    out.push_str(&row("first call", &r.first_call_us));
+    match &r.replay_us {
+        Some(replay) => {
+            out.push_str(&row("replay invoke", replay));
+            out.push_str(&format!(
+                "  replay: one invocation re-running the execution over its journal of {} \
+                 operations up to its suspension\n",
+                r.replayed_operations.unwrap_or_default()
+            ));
+        }
+        None => out.push_str(&row("first call", &r.first_call_us)),
+    }
     out.push_str(&format!(
         "  resident memory per instance: {:.1} KiB ({} instances alive)\n",
         r.resident_bytes_per_instance as f64 / 1024.0,

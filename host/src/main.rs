@@ -24,6 +24,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(args) => cli::bench(args).await?,
         Command::Executions(args) => cli::executions(args).await?,
         Command::Callback(args) => cli::callback(args).await?,
+        Command::Build(args) => cli::build(args)?,
+        Command::New(args) => cli::new(args)?,
     }
     Ok(())
 }

@@ -1,13 +1,22 @@
 // The order demo: start an order-workflow execution and watch it validate,
 // checkpoint, hibernate at await-payment with no instance, and replay once
-// the payment callback arrives.
+// the payment callback arrives. The same workflow runs in Rust
+// (`order-workflow`) or Python (`order-workflow-py`, lamina_sdk.durable):
+// the user picks which one new orders start.
 
 import { api } from '/ui/api.js';
 import { badge, clock, count, html, ms, parseJson, put, usd } from '/ui/format.js';
 import { executionHref } from '/ui/executions.js';
 import { loadExecution, meteringPanel, phase, recordSample, statusBadge } from '/ui/execution.js';
 
-const FUNCTION = 'order-workflow';
+const WORKFLOWS = [
+  { name: 'order-workflow', label: 'Rust' },
+  { name: 'order-workflow-py', label: 'Python' },
+];
+let FUNCTION = WORKFLOWS[0].name;
+// The fulfill-order step's result: Rust's is the tracking number, Python's {trackingNumber}.
+const trackingOf = (r) => (r && typeof r === 'object' ? r.trackingNumber : r);
+const functionOfArn = (arn) => String(arn).split(':')[3] ?? '';
 const CATALOG = [
   { sku: 'tea', price: 4.5 },
   { sku: 'coffee', price: 7.25 },
@@ -59,8 +68,11 @@ function analyse(detail, ops, events, metrics) {
   const approved = callbackEnd?.EventType === 'CallbackSucceeded' && parseJson(payment)?.approved === true;
   const waitFrom = invocations[0]?.EventTimestamp ?? callback?.StartTimestamp;
   const waitTo = callbackEnd?.EventTimestamp ?? Date.now() / 1000;
+  // Rust returns {orderId, trackingNumber}; Python (the AWS sample's shape) {status, tracking}.
+  const tracking = result?.trackingNumber ?? result?.tracking;
+  const orderId = parseJson(detail.InputPayload)?.orderId;
   return {
-    validate, wait, callback, fulfill, callbackEnd, validated, result, state, payment, approved,
+    validate, wait, callback, fulfill, callbackEnd, validated, result, state, payment, approved, tracking, orderId,
     invocations: invocations.length,
     validateRuns: started('validate-order'),
     fulfillRuns: started('fulfill-order'),
@@ -77,9 +89,9 @@ function banner(a, detail) {
     case 'resuming':
       return html`<span aria-hidden="true">▶</span> <strong>Resuming</strong> — the payment arrived; a new invocation is replaying the workflow.`;
     case 'fulfilled':
-      return html`<span aria-hidden="true">✓</span> <strong>Fulfilled</strong> — order ${a.result.orderId} shipped with tracking number <code>${a.result.trackingNumber}</code>.`;
+      return html`<span aria-hidden="true">✓</span> <strong>Fulfilled</strong> — order ${a.result.orderId ?? a.orderId} shipped with tracking number <code>${a.tracking}</code>.`;
     case 'declined':
-      return html`<span aria-hidden="true">✗</span> <strong>Declined</strong> — the payment was declined; order ${a.result?.orderId ?? ''} was not shipped.`;
+      return html`<span aria-hidden="true">✗</span> <strong>Declined</strong> — the payment was declined; order ${a.result?.orderId ?? a.orderId ?? ''} was not shipped.`;
     case 'failed':
       return html`<span aria-hidden="true">✗</span> <strong>${detail.Status}</strong> — ${detail.Error?.ErrorType ?? ''} ${detail.Error?.ErrorMessage ?? ''}`;
     default:
@@ -142,7 +154,7 @@ function stages(a, detail) {
   // 5. fulfill-order
   if (a.fulfill?.Status === 'SUCCEEDED') {
     out.push(stage('fulfill', 'done', 'fulfill-order',
-      html`Shipped: tracking number <code>${parseJson(a.fulfill.StepDetails?.Result) ?? ''}</code> (ran ${a.fulfillRuns} time${a.fulfillRuns === 1 ? '' : 's'}).`));
+      html`Shipped: tracking number <code>${trackingOf(parseJson(a.fulfill.StepDetails?.Result)) ?? ''}</code> (ran ${a.fulfillRuns} time${a.fulfillRuns === 1 ? '' : 's'}).`));
   } else if (a.fulfill) {
     out.push(stage('fulfill', a.fulfill.Status === 'FAILED' ? 'failed' : 'active', 'fulfill-order', 'Shipping…'));
   } else if (a.state === 'declined' || (a.callbackEnd && !a.approved)) {
@@ -168,14 +180,16 @@ function facts(a, detail) {
 export function mountDemo(el, arn, ctx) {
   el.innerHTML = `
     <h1>Order demo</h1>
-    <p class="lead">An <code>${FUNCTION}</code> execution validates the order in a checkpointed step, then waits for a
+    <p class="actions"><label>Workflow
+      <select data-testid="demo-workflow">${WORKFLOWS.map((w) => `<option value="${w.name}">${w.label} (${w.name})</option>`).join('')}</select></label></p>
+    <p class="lead">An <code data-slot="fn">${FUNCTION}</code> execution validates the order in a checkpointed step, then waits for a
     payment callback <em>without holding an instance</em>. When you approve or decline, a fresh instance replays the
     code: completed steps return their journaled results instead of running again.</p>
     <div class="actions">
       <button type="button" data-testid="start-order">Start new order</button>
       <p class="form-msg small" data-testid="start-msg" role="status"></p>
     </div>
-    <p class="muted" data-testid="demo-unavailable" hidden>This host does not serve <code>${FUNCTION}</code>:
+    <p class="muted" data-testid="demo-unavailable" hidden>This host does not serve <code data-slot="fn">${FUNCTION}</code>:
       run <code>scripts/demo.sh</code> to serve the examples.</p>
     <section class="panel live-view" data-testid="demo-live" hidden>
       <header class="exec-head">
@@ -212,6 +226,16 @@ export function mountDemo(el, arn, ctx) {
   const resultEl = $('[data-testid="demo-result"]');
   let callbackId = null;
   let sent = false;
+  if (arn && WORKFLOWS.some((w) => w.name === functionOfArn(arn))) FUNCTION = functionOfArn(arn);
+  const picker = $('[data-testid="demo-workflow"]');
+  picker.value = FUNCTION;
+  const showFunction = () => el.querySelectorAll('[data-slot="fn"]').forEach((c) => { c.textContent = FUNCTION; });
+  picker.addEventListener('change', () => {
+    FUNCTION = picker.value;
+    showFunction();
+    if (arn) location.hash = '#/demo';
+    else ctx.refreshNow();
+  });
 
   startButton.addEventListener('click', async () => {
     startButton.disabled = true;
@@ -236,6 +260,8 @@ export function mountDemo(el, arn, ctx) {
     statusEl.__markup = null; // the next poll redraws the banner
     try {
       if (action === 'approve') await api.succeedCallback(callbackId, { approved: true });
+      // The Python workflow (the AWS sample) fails on a failed callback; {approved: false} declines it.
+      else if (functionOfArn(arn) === 'order-workflow-py') await api.succeedCallback(callbackId, { approved: false });
       else await api.failCallback(callbackId, { ErrorType: 'PaymentDeclined', ErrorMessage: 'declined' });
     } catch (e) {
       sent = false;
@@ -258,7 +284,10 @@ export function mountDemo(el, arn, ctx) {
         api.functions(),
         api.executions(FUNCTION).catch(() => null),
       ]);
-      const available = functions.some((f) => f.name === FUNCTION && f.kind === 'durable');
+      const served = WORKFLOWS.filter((w) => functions.some((f) => f.name === w.name && f.kind === 'durable'));
+      for (const o of picker.options) o.hidden = !served.some((w) => w.name === o.value);
+      picker.parentElement.hidden = served.length < 2;
+      const available = served.some((w) => w.name === FUNCTION);
       $('[data-testid="demo-unavailable"]').hidden = available;
       startButton.hidden = !available;
       put(
@@ -291,8 +320,8 @@ export function mountDemo(el, arn, ctx) {
       $('.payment-buttons').hidden = detail.Status !== 'RUNNING';
       put($('[data-slot="stages"]'), stages(a, detail));
       put($('[data-slot="facts"]'), facts(a, detail));
-      tracking.hidden = !a.result?.trackingNumber;
-      put(tracking, a.result?.trackingNumber ? html`Tracking number: <code>${a.result.trackingNumber}</code>` : '');
+      tracking.hidden = !a.tracking;
+      put(tracking, a.tracking ? html`Tracking number: <code>${a.tracking}</code>` : '');
       resultEl.hidden = detail.Result === undefined;
       put(resultEl, html`${detail.Result !== undefined ? JSON.stringify(a.result, null, 2) : ''}`);
       put($('[data-slot="metering"]'), meteringPanel(detail, samples));

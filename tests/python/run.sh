@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python guests: unit tests of the SDK's replay core (pytest, plain CPython),
 # then the end-to-end check of the Python order workflow and handler on the
-# real host through boto3 (tests/python/e2e.py).
+# real host through boto3 (tests/python/e2e.py), then `lamina new`/`lamina build`
+# projects served as-is (tests/python/new_project.py).
 #
 #   tests/python/run.sh                # both
 #   tests/python/run.sh --unit         # only the pytest unit tests (no host, no build)
@@ -10,7 +11,8 @@
 #                                      # guest (scripts/build-guests.sh); extra args go to run.py
 #
 # Needs the host built (cargo build -p lamina); builds the Python guests with
-# scripts/build-python-guests.sh. Environment: LAMINA_TARGET_DIR (default
+# `lamina build` (--conformance: scripts/build-python-guests.sh), and checks
+# `lamina new --lang python` projects (tests/python/new_project.py). Environment: LAMINA_TARGET_DIR (default
 # <repo>/target), LAMINA_BIN (default $LAMINA_TARGET_DIR/debug/lamina).
 set -euo pipefail
 
@@ -53,7 +55,17 @@ fi
 [ "${1:-}" = "--unit" ] && exit 0
 
 [ -x "$LAMINA" ] || die "host binary $LAMINA not found; build it with: cargo build -p lamina (or set LAMINA_BIN)"
-bash "$REPO/scripts/build-python-guests.sh" "$REPO/examples/python/order-workflow"
-bash "$REPO/scripts/build-python-guests.sh" "$REPO/examples/python/hello-handler"
-PYTHONDONTWRITEBYTECODE=1 exec "$PY" "$REPO/tests/python/e2e.py" --lamina "$LAMINA" \
+# `lamina build` (the SDK and build script embedded in the binary) makes the
+# guests the end-to-end check runs; its componentize-py venv is the one under
+# $TARGET_DIR/python-guests/, shared with scripts/build-python-guests.sh.
+export LAMINA_CACHE_DIR="$TARGET_DIR"
+"$LAMINA" build "$REPO/examples/python/order-workflow" -o "$TARGET_DIR/guests/python/order_workflow.wasm"
+"$LAMINA" build "$REPO/examples/python/hello-handler" -o "$TARGET_DIR/guests/python/hello_handler.wasm"
+PYTHONDONTWRITEBYTECODE=1 "$PY" "$REPO/tests/python/e2e.py" --lamina "$LAMINA" \
     --guests "$TARGET_DIR/guests/python" --cache-dir "$TARGET_DIR/python-guests/cache"
+# `lamina new --lang python` projects (handler, durable) build and serve as-is;
+# `lamina build`'s errors (syntax, no handler, a native dependency).
+# `lamina bench` on the Python order workflow (instantiate and replay).
+PYTHONDONTWRITEBYTECODE=1 exec "$PY" "$REPO/tests/python/new_project.py" --lamina "$LAMINA" \
+    --cache-dir "$TARGET_DIR/python-guests/cache" \
+    --order-workflow "$TARGET_DIR/guests/python/order_workflow.wasm"

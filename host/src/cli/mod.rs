@@ -2,10 +2,14 @@
 //! function on a running host, `executions` and `callback` work with
 //! durable executions.
 
+mod build;
 mod durable;
+mod new;
 mod sign;
 
+pub use build::{BuildArgs, build};
 pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
+pub use new::{NewArgs, new};
 
 use crate::api::server::{self, Host, StartError};
 use crate::config::{ConfigError, FunctionKind, HostConfig, Overrides};
@@ -35,12 +39,16 @@ pub enum Command {
     Serve(ServeArgs),
     /// Invoke a function on a running host (Lambda-compatible API).
     Invoke(InvokeArgs),
-    /// Measure instantiate and first-call time and memory per instance of a component.
+    /// Measure instantiate and first-call (durable: replay) time and memory per instance of a component.
     Bench(BenchArgs),
     /// List and inspect durable executions on a running host.
     Executions(ExecutionsArgs),
     /// Complete (or heartbeat) a durable callback on a running host.
     Callback(CallbackArgs),
+    /// Build a Python function (FILE.py or a directory) into a component.
+    Build(BuildArgs),
+    /// Write a new function project (`--lang python`, `--template handler|durable`).
+    New(NewArgs),
 }
 
 /// Arguments of `lamina bench`.
@@ -66,6 +74,12 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The function's name while measured (durable guests may dispatch on it).
+    #[arg(long, default_value = "bench")]
+    pub function_name: String,
+    /// Directory for compiled code, reused across runs (default: a fresh temporary one).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Arguments of `lamina serve`.
@@ -151,6 +165,9 @@ pub enum CliError {
          access_keys in lamina.toml, listen on 127.0.0.1, or pass --insecure-listen"
     )]
     InsecureListen(std::net::SocketAddr),
+    /// `lamina build` or `lamina new` failed.
+    #[error("{0}")]
+    Build(String),
     /// The function reported an error (its body has been printed).
     #[error("the function returned an error ({0})")]
     FunctionError(String),
@@ -360,7 +377,8 @@ pub async fn bench(args: BenchArgs) -> Result<(), CliError> {
         pooling: !args.no_pooling,
         payload: args.payload.into_bytes(),
         resident_sample: args.resident_sample.max(1),
-        cache_dir: None,
+        cache_dir: args.cache_dir,
+        function_name: args.function_name,
     };
     let report = crate::bench::run(&opts).await?;
     let text = if args.json {

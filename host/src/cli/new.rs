@@ -1,0 +1,154 @@
+//! `lamina new`: writes a ready-to-build function project.
+
+use super::{CliError, io};
+use std::path::Path;
+
+/// Arguments of `lamina new`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// The project (and function) name; a directory of that name is created.
+    pub name: String,
+    /// The language.
+    #[arg(long, value_enum, default_value_t = Lang::Python)]
+    pub lang: Lang,
+    /// What kind of function.
+    #[arg(long, value_enum, default_value_t = Template::Handler)]
+    pub template: Template,
+}
+
+/// Languages `lamina new` writes projects in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Python, built with `lamina build` (componentize-py).
+    Python,
+}
+
+/// Project templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Template {
+    /// A Lambda-style handler: `def lambda_handler(event, context)`.
+    Handler,
+    /// A durable function: steps and a durable wait.
+    Durable,
+}
+
+const PY_HANDLER: &str = r#""""A Lambda-style handler on Lamina.
+
+    {"name": "Ada"}  ->  {"message": "Hello, Ada!", "functionName": "..."}
+    {}               ->  fails with ValueError (a Lambda function error)
+"""
+
+
+def lambda_handler(event, context):
+    name = event.get("name") if isinstance(event, dict) else None
+    if not name:
+        raise ValueError("name is required")
+    return {
+        "message": f"Hello, {name}!",
+        "functionName": context.function_name,
+        "requestId": context.aws_request_id,
+    }
+"#;
+
+const PY_DURABLE: &str = r#""""A durable function on Lamina (the AWS Durable Execution SDK's API).
+
+Each step's result is journaled: after the wait the function is replayed
+and the first step does not run again. No instance is held while it waits.
+
+    {"name": "Ada"}  ->  {"message": "Hello, Ada!", "steps": 2}
+"""
+
+from lamina_sdk.durable import DurableContext, Duration, durable_execution
+
+
+@durable_execution
+def lambda_handler(event, context: DurableContext):
+    name = event.get("name", "world") if isinstance(event, dict) else "world"
+    greeting = context.step(lambda _: f"Hello, {name}!", name="greet")
+    context.wait(Duration.from_seconds(1), name="pause")
+    shouted = context.step(lambda _: greeting.upper(), name="shout")
+    return {"message": greeting, "shouted": shouted, "steps": 2}
+"#;
+
+fn readme(name: &str, template: Template) -> String {
+    let invoke = match template {
+        Template::Handler => format!("    lamina invoke {name} --payload '{{\"name\":\"Ada\"}}'\n"),
+        Template::Durable => format!(
+            "    lamina invoke {name} --invocation-type Event --payload '{{\"name\":\"Ada\"}}'\n    \
+             lamina executions list {name}\n"
+        ),
+    };
+    format!(
+        "# {name}\n\n\
+         A Python function for Lamina ({kind}).\n\n\
+         Build it into a WebAssembly component and serve it (the first build installs\n\
+         componentize-py into Lamina's cache, about a minute):\n\n    \
+         lamina build . -o {name}.wasm\n    \
+         lamina serve            # serves ./lamina.toml on http://127.0.0.1:8080\n\n\
+         Then, from another shell:\n\n{invoke}\n\
+         Pure-Python dependencies listed in a `requirements.txt` here are bundled.\n",
+        kind = match template {
+            Template::Handler => "a Lambda-style handler",
+            Template::Durable => "a durable function",
+        }
+    )
+}
+
+fn lamina_toml(name: &str) -> String {
+    format!(
+        "# Serve with `lamina serve` in this directory, after `lamina build . -o {name}.wasm`.\n\
+         [host]\n\
+         listen = \"127.0.0.1:8080\"\n\
+         state_dir = \".lamina\"\n\n\
+         [functions.{name}]\n\
+         component = \"{name}.wasm\"\n\
+         timeout_ms = 30000\n"
+    )
+}
+
+/// Runs `lamina new`.
+pub fn new(args: NewArgs) -> Result<(), CliError> {
+    let name = args.name.trim_end_matches('/');
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !valid {
+        return Err(CliError::Build(format!(
+            "{name:?} is not a valid function name: use letters, digits, '-' and '_', \
+             starting with a letter"
+        )));
+    }
+    let dir = Path::new(name);
+    if dir.exists() {
+        return Err(CliError::Build(format!("{name} already exists")));
+    }
+    let Lang::Python = args.lang;
+    let module = match args.template {
+        Template::Handler => PY_HANDLER,
+        Template::Durable => PY_DURABLE,
+    };
+    std::fs::create_dir_all(dir).map_err(io(format!("creating {name}")))?;
+    let files = [
+        ("lambda_function.py", module.to_string()),
+        ("lamina.toml", lamina_toml(name)),
+        ("README.md", readme(name, args.template)),
+        (
+            ".gitignore",
+            "*.wasm\n*.wasm.inputs\n.lamina/\n".to_string(),
+        ),
+    ];
+    for (file, contents) in files {
+        let path = dir.join(file);
+        std::fs::write(&path, contents).map_err(io(format!("writing {}", path.display())))?;
+    }
+    let template = match args.template {
+        Template::Handler => "handler",
+        Template::Durable => "durable",
+    };
+    println!("created {name}/ (python, {template} template)");
+    println!("  cd {name} && lamina build . -o {name}.wasm && lamina serve");
+    Ok(())
+}
