@@ -231,6 +231,19 @@ async function run(browser) {
   log(`Functions page: order-workflow invocations ${await text(page, 'invocations-order-workflow')}`);
   await page.screenshot({ path: path.join(SHOTS, 'functions.png'), fullPage: true });
 
+  // The same demo with the Python order workflow (lamina_sdk.durable, built by lamina build).
+  await byId(page, 'nav-demo').click();
+  await byId(page, 'demo-workflow').selectOption('order-workflow-py');
+  await startOrder(page, new URL(page.url()).hash);
+  await byId(page, 'approve').click();
+  await waitDemoState(page, 'fulfilled');
+  const pyTracking = await text(page, 'tracking-number');
+  check(/TRK-[A-Za-z0-9-]+/.test(pyTracking), `Python tracking number: ${pyTracking}`);
+  check((await text(page, 'validate-runs')) === '1', `Python validate-order ran again: ${await text(page, 'validate-runs')}`);
+  check((await text(page, 'invocation-count')) === '2', `Python invocations: ${await text(page, 'invocation-count')}`);
+  log(`Python order fulfilled: ${pyTracking}; 2 invocations, validate-order started once`);
+  await page.screenshot({ path: path.join(SHOTS, 'demo-python-fulfilled.png'), fullPage: true });
+
   check(problems.length === 0, `the page reported errors:\n  ${problems.join('\n  ')}`);
   await context.close();
 }
