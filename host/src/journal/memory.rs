@@ -12,12 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::apply::{self, Rows};
 use super::queue::{NewQueuedEvent, QueueWrite, QueuedEvent};
-use super::redb::list_bounds;
+use super::redb::{fill_page, list_bounds};
 use super::tables::decode;
 use super::{
     Batch, CallbackRef, CreateOutcome, Execution, ExecutionPage, ExecutionState, HistoryEvent,
-    Journal, JournalError, JournalFuture, JournalStats, ListCursor, ListQuery, NewExecution,
-    Operation, QueuedWrite, Result, Timer, TimerKind, now_ms,
+    Journal, JournalError, JournalFuture, JournalStats, ListQuery, NewExecution, Operation,
+    QueuedWrite, Result, Timer, TimerKind, now_ms,
 };
 
 /// The rows of the in-memory journal, keyed like the redb tables.
@@ -296,7 +296,7 @@ impl MemoryJournal {
     }
 
     fn list(rows: &MemRows, query: &ListQuery) -> Result<ExecutionPage> {
-        let mut page = ExecutionPage {
+        let page = ExecutionPage {
             executions: Vec::new(),
             next: None,
         };
@@ -327,33 +327,11 @@ impl MemoryJournal {
         } else {
             Box::new(keys.into_iter())
         };
-        for (function, start_ms, arn) in keys {
-            if query.started_after_ms.is_some_and(|t| *start_ms < t)
-                || query.started_before_ms.is_some_and(|t| *start_ms >= t)
-            {
-                continue;
-            }
-            let exec = rows
-                .get_execution(arn)?
-                .ok_or_else(|| JournalError::Corrupt {
-                    table: "executions_by_function",
-                    key: format!("({function}, {start_ms}, {arn})"),
-                    message: "the index leads to an execution that is not stored".into(),
-                })?;
-            if !query.statuses.is_empty() && !query.statuses.contains(&exec.status) {
-                continue;
-            }
-            if page.executions.len() == query.limit {
-                page.next = page.executions.last().map(|e| ListCursor {
-                    function: e.function.clone(),
-                    start_ms: e.start_ms,
-                    arn: e.arn.clone(),
-                });
-                break;
-            }
-            page.executions.push(exec);
-        }
-        Ok(page)
+        fill_page(
+            query,
+            keys.map(|(f, t, a)| Ok((f.clone(), *t, a.clone()))),
+            |arn| rows.get_execution(arn),
+        )
     }
 
     fn history_now(

@@ -180,7 +180,7 @@ impl RedbJournal {
     }
 
     fn list_executions_now(&self, query: &ListQuery) -> Result<ExecutionPage> {
-        let mut page = ExecutionPage {
+        let page = ExecutionPage {
             executions: Vec::new(),
             next: None,
         };
@@ -200,34 +200,13 @@ impl RedbJournal {
         } else {
             Box::new(rows)
         };
-        for row in rows {
+        // Read lazily: the page stops one match past the limit.
+        let keys = rows.map(|row| {
             let (key, _) = row.map_err(storage)?;
             let (function, start_ms, arn) = key.value();
-            if query.started_after_ms.is_some_and(|t| start_ms < t)
-                || query.started_before_ms.is_some_and(|t| start_ms >= t)
-            {
-                continue;
-            }
-            let exec = read_execution(&executions, arn)?.ok_or_else(|| JournalError::Corrupt {
-                table: "executions_by_function",
-                key: format!("({function}, {start_ms}, {arn})"),
-                message: "the index leads to an execution that is not stored".into(),
-            })?;
-            if !query.statuses.is_empty() && !query.statuses.contains(&exec.status) {
-                continue;
-            }
-            if page.executions.len() == query.limit {
-                // One more match exists: the page ends at its last execution.
-                page.next = page.executions.last().map(|e| ListCursor {
-                    function: e.function.clone(),
-                    start_ms: e.start_ms,
-                    arn: e.arn.clone(),
-                });
-                break;
-            }
-            page.executions.push(exec);
-        }
-        Ok(page)
+            Ok((function.to_owned(), start_ms, arn.to_owned()))
+        });
+        fill_page(query, keys, |arn| read_execution(&executions, arn))
     }
 
     fn load_state_now(&self, arn: &str) -> Result<ExecutionState> {
@@ -342,6 +321,48 @@ type IndexKey<'a> = (&'a str, u64, &'a str);
 /// The index range a listing scans: exact for a function (with its start-time
 /// window) and the cursor; `None` if it is empty. `function_end` is the
 /// function name followed by a NUL byte, the smallest name after it.
+/// Fills a page of `query` from index keys `(function, start_ms, arn)` in
+/// listing order (already within [`list_bounds`]): applies the time and
+/// status filters, reads each execution with `get`, and stops one match past
+/// the limit, setting the next-page cursor. Shared by every backend.
+pub(super) fn fill_page(
+    query: &ListQuery,
+    keys: impl Iterator<Item = Result<(String, u64, String)>>,
+    mut get: impl FnMut(&str) -> Result<Option<Execution>>,
+) -> Result<ExecutionPage> {
+    let mut page = ExecutionPage {
+        executions: Vec::new(),
+        next: None,
+    };
+    for key in keys {
+        let (function, start_ms, arn) = key?;
+        if query.started_after_ms.is_some_and(|t| start_ms < t)
+            || query.started_before_ms.is_some_and(|t| start_ms >= t)
+        {
+            continue;
+        }
+        let exec = get(&arn)?.ok_or_else(|| JournalError::Corrupt {
+            table: "executions_by_function",
+            key: format!("({function}, {start_ms}, {arn})"),
+            message: "the index leads to an execution that is not stored".into(),
+        })?;
+        if !query.statuses.is_empty() && !query.statuses.contains(&exec.status) {
+            continue;
+        }
+        if page.executions.len() == query.limit {
+            // One more match exists: the page ends at its last execution.
+            page.next = page.executions.last().map(|e| ListCursor {
+                function: e.function.clone(),
+                start_ms: e.start_ms,
+                arn: e.arn.clone(),
+            });
+            break;
+        }
+        page.executions.push(exec);
+    }
+    Ok(page)
+}
+
 pub(super) fn list_bounds<'a>(
     query: &'a ListQuery,
     function_end: Option<&'a str>,
