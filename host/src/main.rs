@@ -4,8 +4,22 @@ use clap::Parser;
 use lamina::cli::{self, Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+use std::process::ExitCode;
+
+/// Runs the command; an error is printed as one `error: …` line (with its
+/// causes), never as a Rust backtrace, whatever `RUST_BACKTRACE` says.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_env("LAMINA_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));

@@ -285,6 +285,20 @@ async fn order_workflow_hibernates_at_the_callback_and_resumes() {
         out.status.success() && text.contains(&arn) && text.contains("SUCCEEDED"),
         "{text}"
     );
+    // `executions get` summarises, costs as money (never `2e-7`).
+    let out = cli(&host, &["executions", "get", &arn]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let cost = text
+        .lines()
+        .find(|l| l.starts_with("Cost "))
+        .unwrap_or_else(|| panic!("no Cost line: {text}"));
+    assert!(cost.contains("$0.") && !cost.contains("e-"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Status ") && l.ends_with("SUCCEEDED")),
+        "{text}"
+    );
 
     // A declined payment (callback failure) ends the order as declined.
     let (_, arn2, _) = start_execution(

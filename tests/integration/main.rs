@@ -4,6 +4,7 @@
 mod async_events;
 mod chaos;
 mod cli;
+mod cli_output;
 mod concurrency;
 mod concurrency_limits;
 mod disconnects;

@@ -2,6 +2,7 @@
 //! running host, through its AWS-compatible API.
 
 use super::CliError;
+use super::table::{Table, usd};
 use http_body_util::{BodyExt, Full};
 use std::io::Write as _;
 
@@ -47,6 +48,9 @@ pub enum ExecutionsCommand {
     Get {
         /// The execution ARN.
         arn: String,
+        /// Print the API's JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the history events of one execution.
     History {
@@ -60,6 +64,9 @@ pub enum ExecutionsCommand {
     Stop {
         /// The execution ARN.
         arn: String,
+        /// Print the API's JSON instead of a line.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -185,18 +192,21 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
                 print(&pretty(&v));
                 return Ok(());
             }
-            let mut out = format!("{:<10} {:<24} {}\n", "STATUS", "NAME", "ARN");
+            let mut table = Table::new(["STATUS", "NAME", "STARTED", "ARN"]);
             for e in v["DurableExecutions"].as_array().into_iter().flatten() {
-                out.push_str(&format!(
-                    "{:<10} {:<24} {}\n",
-                    e["Status"].as_str().unwrap_or("?"),
-                    e["DurableExecutionName"].as_str().unwrap_or(""),
-                    e["DurableExecutionArn"].as_str().unwrap_or("")
-                ));
+                table.row([
+                    e["Status"].as_str().unwrap_or("?").to_string(),
+                    e["DurableExecutionName"].as_str().unwrap_or("").to_string(),
+                    e["StartTimestamp"]
+                        .as_f64()
+                        .map(timestamp)
+                        .unwrap_or_default(),
+                    e["DurableExecutionArn"].as_str().unwrap_or("").to_string(),
+                ]);
             }
-            print(&out);
+            print(&table.render());
         }
-        ExecutionsCommand::Get { arn } => {
+        ExecutionsCommand::Get { arn, json } => {
             let v = call(
                 ep,
                 http::Method::GET,
@@ -204,7 +214,7 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
                 vec![],
             )
             .await?;
-            print(&pretty(&v));
+            print(&if json { pretty(&v) } else { summary(&v) });
         }
         ExecutionsCommand::History { arn, json } => {
             let v = call(
@@ -221,24 +231,20 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
                 print(&pretty(&v));
                 return Ok(());
             }
-            let mut out = format!(
-                "{:>4} {:<22} {:<8} {:<18} {:<16} {}\n",
-                "ID", "EVENT", "OP", "SUBTYPE", "NAME", "DETAIL"
-            );
+            let mut table = Table::new(["ID", "EVENT", "OP", "SUBTYPE", "NAME", "DETAIL"]).right(0);
             for e in v["Events"].as_array().into_iter().flatten() {
-                out.push_str(&format!(
-                    "{:>4} {:<22} {:<8} {:<18} {:<16} {}\n",
-                    e["EventId"],
-                    e["EventType"].as_str().unwrap_or("?"),
-                    e["Id"].as_str().unwrap_or("-"),
-                    e["SubType"].as_str().unwrap_or("-"),
-                    e["Name"].as_str().unwrap_or(""),
-                    detail(e)
-                ));
+                table.row([
+                    e["EventId"].to_string(),
+                    e["EventType"].as_str().unwrap_or("?").to_string(),
+                    e["Id"].as_str().unwrap_or("-").to_string(),
+                    e["SubType"].as_str().unwrap_or("-").to_string(),
+                    e["Name"].as_str().unwrap_or("").to_string(),
+                    detail(e),
+                ]);
             }
-            print(&out);
+            print(&table.render());
         }
-        ExecutionsCommand::Stop { arn } => {
+        ExecutionsCommand::Stop { arn, json } => {
             let v = call(
                 ep,
                 http::Method::POST,
@@ -246,10 +252,135 @@ pub async fn executions(args: ExecutionsArgs) -> Result<(), CliError> {
                 vec![],
             )
             .await?;
-            print(&pretty(&v));
+            if json {
+                print(&pretty(&v));
+            } else {
+                let at = v["StopTimestamp"].as_f64().map(timestamp);
+                print(&format!(
+                    "stopped {arn}{}\n",
+                    at.map(|t| format!(" at {t}")).unwrap_or_default()
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// An AWS timestamp (seconds since the epoch, fractional) as UTC
+/// `YYYY-MM-DD HH:MM:SS`.
+fn timestamp(secs: f64) -> String {
+    if !secs.is_finite() || secs < 0.0 {
+        return String::new();
+    }
+    let total = secs as u64;
+    let (days, rem) = (total / 86_400, total % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A human summary of `GetDurableExecution`: status, times, result or
+/// error, and metering with costs as money.
+fn summary(v: &serde_json::Value) -> String {
+    let mut t = Table::new(["", ""]);
+    let mut field = |k: &str, val: String| {
+        if !val.is_empty() {
+            t.row([k.to_string(), val]);
+        }
+    };
+    let s = |key: &str| v[key].as_str().unwrap_or("").to_string();
+    field("Execution", s("DurableExecutionArn"));
+    field("Name", s("DurableExecutionName"));
+    field("Function", s("FunctionArn"));
+    field("Status", s("Status"));
+    field(
+        "Started",
+        v["StartTimestamp"]
+            .as_f64()
+            .map(timestamp)
+            .unwrap_or_default(),
+    );
+    field(
+        "Ended",
+        v["EndTimestamp"]
+            .as_f64()
+            .map(timestamp)
+            .unwrap_or_default(),
+    );
+    field("Code sha256", s("CodeSha256"));
+    field("Input", s("InputPayload"));
+    field("Result", s("Result"));
+    if v["Error"].is_object() {
+        field(
+            "Error",
+            format!(
+                "{}: {}",
+                v["Error"]["ErrorType"].as_str().unwrap_or("?"),
+                v["Error"]["ErrorMessage"].as_str().unwrap_or("")
+            ),
+        );
+    }
+    let m = &v["Metering"];
+    if m.is_object() {
+        let n = |key: &str| m[key].as_f64().unwrap_or(0.0);
+        field("Wall time", format!("{:.1} ms", n("WallTimeMs")));
+        field("Active compute", format!("{:.2} ms", n("ActiveComputeMs")));
+        field("Invocations", format!("{}", n("Invocations")));
+        field("Operations", format!("{}", n("Operations")));
+        field("Journaled", format!("{} bytes", n("BytesJournaled")));
+        let c = &m["Cost"];
+        if c.is_object() {
+            let parts: Vec<String> = [
+                "Compute",
+                "Requests",
+                "Operations",
+                "DataWritten",
+                "DataRetained",
+            ]
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} {}",
+                    k.to_lowercase(),
+                    usd(c[*k].as_f64().unwrap_or(0.0))
+                )
+            })
+            .collect();
+            field(
+                "Cost",
+                format!(
+                    "{} ({})",
+                    usd(c["Total"].as_f64().unwrap_or(0.0)),
+                    parts.join(", ")
+                ),
+            );
+        }
+    }
+    // The two-column table has an empty header line: drop it.
+    t.render()
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The interesting part of an event's details, for the history table.

@@ -6,6 +6,7 @@ mod build;
 mod durable;
 mod new;
 mod sign;
+mod table;
 
 pub use build::{BuildArgs, build};
 pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
@@ -18,6 +19,7 @@ use http_body_util::{BodyExt, Full};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use table::Table;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -90,18 +92,33 @@ pub struct ServeArgs {
     /// Config file declaring functions (default: ./lamina.toml when no component is given).
     #[arg(long, short)]
     pub config: Option<PathBuf>,
-    /// Address to listen on (HOST:PORT; port 0 picks a free one).
+    /// Address to listen on (HOST:PORT; port 0 picks a free one) [default: 127.0.0.1:8080,
+    /// or [host] listen in the config].
     #[arg(long, short)]
     pub listen: Option<String>,
-    /// Directory for host state (compiled-component cache).
+    /// Directory for host state: the journal and the compiled-component cache
+    /// [default: .lamina beside the config file, or in the current directory].
     #[arg(long)]
     pub state_dir: Option<PathBuf>,
-    /// Directory for compiled components (default: STATE_DIR/cache).
+    /// Directory for compiled components [default: STATE_DIR/cache].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes [default: 6291456 (6 MiB)].
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
+    /// Single component only: an environment variable for the guest (KEY=VALUE; repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Single component only: memory limit per instance in MiB [default: 128].
+    #[arg(long)]
+    pub memory_mb: Option<u64>,
+    /// Single component only: timeout per invocation in ms [default: 30000].
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    /// Single component only: preopen a host directory for the guest
+    /// (HOST_DIR[::GUEST_DIR], as `wasmtime run --dir`; repeatable).
+    #[arg(long = "dir", value_name = "HOST_DIR[::GUEST_DIR]")]
+    pub dirs: Vec<String>,
     /// Allocate instances on demand instead of from the pooling allocator.
     #[arg(long)]
     pub no_pooling: bool,
@@ -122,8 +139,9 @@ pub struct InvokeArgs {
     /// The host's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080", env = "LAMINA_ENDPOINT")]
     pub endpoint: String,
-    /// Invocation type: RequestResponse, Event or DryRun.
-    #[arg(long, default_value = "RequestResponse")]
+    /// Invocation type: RequestResponse (wait for the result), Event (queue it) or
+    /// DryRun (check the function exists and may be invoked).
+    #[arg(long, default_value = "RequestResponse", value_parser = ["RequestResponse", "Event", "DryRun"])]
     pub invocation_type: String,
     /// Durable functions: the execution's unique name (idempotency key).
     #[arg(long)]
@@ -187,8 +205,26 @@ pub fn serve_config(args: &ServeArgs) -> Result<HostConfig, CliError> {
         max_body_bytes: args.max_body_bytes,
         no_pooling: args.no_pooling,
     };
+    let single_options = !args.env.is_empty()
+        || args.memory_mb.is_some()
+        || args.timeout_ms.is_some()
+        || !args.dirs.is_empty();
     let cfg = match (&args.component, &args.config) {
-        (Some(c), _) => HostConfig::single(c, &overrides)?,
+        (Some(c), _) => {
+            let mut cfg = HostConfig::single(c, &overrides)?;
+            if single_options {
+                apply_single_options(&mut cfg, args)?;
+            }
+            cfg
+        }
+        (None, _) if single_options => {
+            return Err(CliError::Config(ConfigError::Invalid {
+                key: "--env/--memory-mb/--timeout-ms/--dir".into(),
+                message: "these options apply to a single component (`lamina serve app.wasm`); \
+                         set them per function in lamina.toml instead"
+                    .into(),
+            }));
+        }
         (None, Some(path)) => HostConfig::from_file(path, &overrides)?,
         (None, None) if Path::new("lamina.toml").is_file() => {
             HostConfig::from_file(Path::new("lamina.toml"), &overrides)?
@@ -198,9 +234,63 @@ pub fn serve_config(args: &ServeArgs) -> Result<HostConfig, CliError> {
     Ok(cfg)
 }
 
+/// Applies `--env`, `--memory-mb`, `--timeout-ms` and `--dir` to the one
+/// function of `lamina serve app.wasm`, then checks the result.
+fn apply_single_options(cfg: &mut HostConfig, args: &ServeArgs) -> Result<(), CliError> {
+    let bad = |key: &str, reason: String| {
+        CliError::Config(ConfigError::Invalid {
+            key: key.into(),
+            message: reason,
+        })
+    };
+    let Some(f) = cfg.functions.first_mut() else {
+        return Ok(());
+    };
+    for pair in &args.env {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| bad("--env", format!("`{pair}` is not KEY=VALUE")))?;
+        if k.is_empty() {
+            return Err(bad("--env", format!("`{pair}` has an empty name")));
+        }
+        f.env.insert(k.to_string(), v.to_string());
+    }
+    if let Some(mb) = args.memory_mb {
+        f.memory_mb = mb;
+    }
+    if let Some(ms) = args.timeout_ms {
+        f.timeout_ms = ms;
+    }
+    for spec in &args.dirs {
+        let (host, guest) = match spec.split_once("::") {
+            Some((h, g)) => (h, g),
+            None => (spec.as_str(), spec.as_str()),
+        };
+        let host = PathBuf::from(host);
+        if !host.is_dir() {
+            return Err(bad(
+                "--dir",
+                format!("{} is not a directory", host.display()),
+            ));
+        }
+        let host = host
+            .canonicalize()
+            .map_err(|e| bad("--dir", format!("{}: {e}", host.display())))?;
+        f.dirs.insert(guest.to_string(), host);
+    }
+    cfg.validate()?;
+    Ok(())
+}
+
 /// Runs `lamina serve` until Ctrl-C or SIGTERM.
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let cfg = serve_config(&args)?;
+    if cfg.functions.is_empty() {
+        tracing::warn!(
+            "the config declares no functions ([functions.NAME] with a `component`): \
+             the host starts, but every invocation will answer 404"
+        );
+    }
     let listen = cfg.listen;
     if cfg.auth.is_none() && !listen.ip().is_loopback() {
         if !args.insecure_listen {
@@ -222,9 +312,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     host.start_managed().await?;
     host.start_durable().await?;
     let host = Arc::new(host);
-    let (listener, addr) = server::bind(listen)
-        .await
-        .map_err(io(format!("cannot listen on {listen}")))?;
+    let (listener, addr) = server::bind(listen).await.map_err(|source| {
+        let hint = if source.kind() == std::io::ErrorKind::AddrInUse {
+            " (another program is using this port: pick another with --listen 127.0.0.1:PORT)"
+        } else {
+            ""
+        };
+        CliError::Io {
+            context: format!("cannot listen on {listen}{hint}"),
+            source,
+        }
+    })?;
     host.engine.add_listen_addr(addr);
     print_table(&host, &format!("http://{addr}"));
     server::serve(host, listener, shutdown_signal())
@@ -240,10 +338,7 @@ fn print_table(host: &Host, url: &str) {
         "Lamina {} listening on {url}\n",
         env!("CARGO_PKG_VERSION")
     ));
-    out.push_str(&format!(
-        "  {:<16} {:<8} {:<10} {:<56} {}\n",
-        "FUNCTION", "KIND", "MODE", "ROUTE", "CODE"
-    ));
+    let mut table = Table::new(["FUNCTION", "KIND", "MODE", "ROUTE", "CODE"]).indent(2);
     for f in host.registry.iter() {
         let mode = match host.pools.get(&*f.name) {
             Some(p) => format!("managed:{}", p.environments().len()),
@@ -256,16 +351,19 @@ fn print_table(host: &Host, url: &str) {
                 format!("POST {url}/2015-03-31/functions/{}/invocations", f.name)
             }
         };
-        out.push_str(&format!(
-            "  {:<16} {:<8} {:<10} {:<56} {} in {} ms\n",
-            f.name,
-            f.kind.as_str(),
+        table.row([
+            f.name.to_string(),
+            f.kind.as_str().to_string(),
             mode,
             route,
-            f.code_source.as_str(),
-            f.load_time.as_millis()
-        ));
+            format!(
+                "{} in {} ms",
+                f.code_source.as_str(),
+                f.load_time.as_millis()
+            ),
+        ]);
     }
+    out.push_str(&table.render());
     if host.registry.get("ui").is_none() {
         out.push_str(&format!("Dashboard: {url}/ui\n"));
     }
@@ -354,6 +452,18 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
     let _ = stdout.write_all(&body);
     if !body.ends_with(b"\n") && !body.is_empty() {
         let _ = stdout.write_all(b"\n");
+    }
+    if body.is_empty() && status.is_success() {
+        // Event and DryRun answer with no body: say what happened.
+        let line = match args.invocation_type.as_str() {
+            "DryRun" => format!(
+                "dry run: {} exists and may be invoked ({status})",
+                args.name
+            ),
+            "Event" => format!("queued: {} will run asynchronously ({status})", args.name),
+            _ => format!("{} returned no payload ({status})", args.name),
+        };
+        let _ = writeln!(stdout, "{line}");
     }
     let _ = stdout.flush();
     if !status.is_success() {

@@ -165,12 +165,22 @@ impl ManagedPool {
         function: Arc<Function>,
         cfg: ManagedConfig,
     ) -> Result<Arc<Self>, InvokeError> {
-        if !matches!(function.pre, Pre::Handler(_)) {
+        let refused = match function.pre {
+            Pre::Handler(_) => None,
+            Pre::Durable(_) => Some(
+                "managed mode serves handler functions; a durable function runs each \
+                 invocation on a fresh instance and replays from its journal, so remove \
+                 `mode = \"managed\"` (durable executions already keep state between invocations)",
+            ),
+            _ => Some(
+                "managed mode serves handler functions; http functions run in standard mode \
+                 (remove `mode = \"managed\"`)",
+            ),
+        };
+        if let Some(message) = refused {
             return Err(InvokeError::InitFailed {
                 function: function.name.to_string(),
-                message:
-                    "managed mode serves handler functions; http functions run in standard mode"
-                        .into(),
+                message: message.into(),
             });
         }
         let (queue_tx, queue_rx) = async_channel::unbounded();

@@ -1,0 +1,192 @@
+//! What a user sees from the CLI: aligned tables, human lines for commands
+//! without a payload, `serve app.wasm` options, and errors without Rust
+//! backtraces.
+
+use crate::support::*;
+use serde_json::Value;
+
+/// The column where `word` starts in `line`, in characters.
+fn column(line: &str, word: &str) -> usize {
+    let at = line
+        .find(word)
+        .unwrap_or_else(|| panic!("{word:?} not in {line:?}"));
+    line[..at].chars().count()
+}
+
+#[test]
+fn the_startup_table_stays_aligned_with_long_names() {
+    let g = guests();
+    let long = "a-function-with-a-rather-long-name-for-the-table-0123456789";
+    let config = format!(
+        "[functions.e]\ncomponent = {}\n\n[functions.{long}]\ncomponent = {}\n",
+        toml_path(&g.echo),
+        toml_path(&g.echo)
+    );
+    let host = Lamina::with_config(&config, &[]);
+    let lines: Vec<&str> = host.banner.lines().collect();
+    let header = lines
+        .iter()
+        .find(|l| l.contains("FUNCTION") && l.contains("KIND"))
+        .expect("table header");
+    let short = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("e "))
+        .expect("row of e");
+    let long_row = lines
+        .iter()
+        .find(|l| l.contains(long) && l.contains("handler"))
+        .expect("row of the long name");
+    for (h, cell) in [
+        ("KIND", "handler"),
+        ("MODE", "standard"),
+        ("ROUTE", "POST "),
+    ] {
+        assert_eq!(column(header, h), column(short, cell), "{}", host.banner);
+        assert_eq!(column(header, h), column(long_row, cell), "{}", host.banner);
+    }
+}
+
+#[tokio::test]
+async fn invoke_without_a_payload_says_what_happened() {
+    let g = guests();
+    let host = Lamina::start(&[g.echo.to_str().expect("utf8")]);
+    for (kind, expected) in [
+        ("DryRun", "dry run: echo exists and may be invoked"),
+        ("Event", "queued: echo will run asynchronously"),
+    ] {
+        let url = host.url.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            lamina_cmd()
+                .args(["invoke", "echo", "--invocation-type", kind])
+                .args(["--endpoint", &url])
+                .output()
+                .expect("run lamina invoke")
+        })
+        .await
+        .expect("join");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{kind}: {stdout}");
+        assert!(stdout.contains(expected), "{kind}: {stdout}");
+    }
+    // An unknown invocation type is refused before any request is sent.
+    let out = lamina_cmd()
+        .args(["invoke", "echo", "--invocation-type", "Later"])
+        .args(["--endpoint", &host.url])
+        .output()
+        .expect("run lamina invoke");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("RequestResponse"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serve_app_wasm_takes_limits_and_dirs() {
+    let g = guests();
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = format!("{}::/data", data.path().display());
+    let host = Lamina::start(&[
+        g.faults.to_str().expect("utf8"),
+        "--timeout-ms",
+        "300",
+        "--memory-mb",
+        "24",
+        "--dir",
+        &dir,
+        "--env",
+        "GREETING=hi",
+    ]);
+    let resp = invoke(&host, "faults", r#"{"action":"loop"}"#, "RequestResponse").await;
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["errorType"], "Sandbox.Timedout", "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or("")
+            .contains("300 ms"),
+        "{body}"
+    );
+    let resp = invoke(
+        &host,
+        "faults",
+        r#"{"action":"alloc","mb":48}"#,
+        "RequestResponse",
+    )
+    .await;
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.OutOfMemory", "{body}");
+    let resp = invoke(
+        &host,
+        "faults",
+        r#"{"action":"append","line":"from the cli"}"#,
+        "RequestResponse",
+    )
+    .await;
+    assert!(resp.status().is_success());
+    let log = std::fs::read_to_string(data.path().join("events.log")).expect("events.log");
+    assert_eq!(log, "from the cli\n");
+
+    // Bad values are clear errors naming the option.
+    let failed = start_fails(&[g.faults.to_str().expect("utf8"), "--env", "NOEQUALS"]);
+    assert!(
+        failed.stderr.contains("--env") && failed.stderr.contains("KEY=VALUE"),
+        "{}",
+        failed.stderr
+    );
+    let failed = start_fails(&[g.faults.to_str().expect("utf8"), "--dir", "/no/such/dir"]);
+    assert!(
+        failed.stderr.contains("/no/such/dir is not a directory"),
+        "{}",
+        failed.stderr
+    );
+    let config = write_config(
+        data.path(),
+        &format!("[functions.e]\ncomponent = {}\n", toml_path(&g.echo)),
+    );
+    let failed = start_fails(&[
+        "--config",
+        config.to_str().expect("utf8"),
+        "--memory-mb",
+        "64",
+    ]);
+    assert!(failed.stderr.contains("lamina.toml"), "{}", failed.stderr);
+}
+
+#[test]
+fn errors_are_one_line_without_a_backtrace() {
+    let out = lamina_cmd()
+        .env("RUST_BACKTRACE", "1")
+        .args(["serve", "/no/such/app.wasm", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("run lamina serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error: "), "{stderr}");
+    assert!(stderr.contains("/no/such/app.wasm"), "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+    assert!(!stderr.contains("Stack"), "{stderr}");
+}
+
+#[test]
+fn a_port_in_use_suggests_listen() {
+    let g = guests();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let state = tempfile::tempdir().expect("tempdir");
+    let out = lamina_cmd()
+        .arg("serve")
+        .arg(&g.echo)
+        .args(["--listen", &addr.to_string()])
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--cache-dir")
+        .arg(shared_cache())
+        .output()
+        .expect("run lamina serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--listen 127.0.0.1:PORT"), "{stderr}");
+}
