@@ -6,6 +6,8 @@
 //!   ticker and the on-disk cache of compiled components;
 //! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
+//! - [`runtime`]: what every mode shares about running guest code (one run
+//!   of a fresh instance: budget, store, timeout, failure classification);
 //! - [`modes`]: execution models (standard mode: one fresh instance per request);
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
@@ -31,6 +33,7 @@ pub mod metrics;
 pub mod modes;
 pub mod outbound;
 pub mod registry;
+pub mod runtime;
 pub mod state;
 pub mod symlinks;
 

@@ -288,7 +288,7 @@ fn started_batch() -> Batch {
 
 impl HostState {
     fn durable_mut(&mut self) -> wasmtime::Result<&mut DurableInvocation> {
-        self.durable.as_deref_mut().ok_or_else(|| {
+        self.extension_mut::<DurableInvocation>().ok_or_else(|| {
             wasmtime::Error::msg("lamina:durable/journal used outside a durable execution")
         })
     }

@@ -1,4 +1,5 @@
-//! Host bindings generated from `wit/durable` (`lamina:durable`).
+//! Host bindings generated from `wit/durable` (`lamina:durable`), and the
+//! linker durable functions are instantiated with.
 
 #![allow(missing_docs)]
 
@@ -13,3 +14,14 @@ pub use self::lamina::durable::types::{
     ErrorObject, ExecutionState, JournalError, LogLevel, OpRef, Operation, OperationStatus,
     OperationType, Outcome,
 };
+
+/// A linker for durable functions: `base` (the imports every function may
+/// use) plus the `lamina:durable/journal` imports, which other kinds of
+/// function do not get.
+pub fn linker(
+    base: &wasmtime::component::Linker<crate::state::HostState>,
+) -> wasmtime::Result<wasmtime::component::Linker<crate::state::HostState>> {
+    let mut linker = base.clone();
+    DurableFunction::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
