@@ -297,3 +297,32 @@ impl WasiHttpView for HostState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_is_read_back_only_as_its_own_type() {
+        let cfg = FunctionConfig::new("f", "f.wasm");
+        let name: Arc<str> = "f".into();
+        let mut state = match HostState::new(&name, &cfg, &ListenAddrs::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e:#}"),
+        };
+        assert_eq!(state.extension::<u32>(), None);
+        state.set_extension(7u32);
+        assert_eq!(state.extension::<u32>(), Some(&7));
+        assert_eq!(state.extension::<String>(), None);
+        if let Some(v) = state.extension_mut::<u32>() {
+            *v += 1;
+        }
+        assert_eq!(state.extension::<u32>(), Some(&8));
+        state.set_extension(String::from("replaced"));
+        assert_eq!(state.extension::<u32>(), None);
+        assert_eq!(
+            state.extension::<String>().map(String::as_str),
+            Some("replaced")
+        );
+    }
+}
