@@ -5,6 +5,8 @@
 //! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
 //!   ticker and the on-disk cache of compiled components;
 //! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
+//! - [`bindings`]: host bindings of the `lamina:durable` world (linked by the
+//!   registry, implemented by [`durable`]);
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
 //! - [`runtime`]: what every mode shares about running guest code (one run
 //!   of a fresh instance: budget, store, timeout, failure classification);
@@ -20,6 +22,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bindings;
 pub mod cli;
 pub mod config;
 pub mod durable;

@@ -105,7 +105,7 @@ pub struct DurablePre {
 }
 
 /// Results of the durable `handle`.
-pub type DurableResults = (crate::durable::wit::Outcome,);
+pub type DurableResults = (crate::bindings::durable::Outcome,);
 
 impl DurablePre {
     /// Instantiates into `store`.
@@ -220,7 +220,7 @@ impl Linkers<'_> {
             FunctionKind::Http | FunctionKind::Handler => Ok(self.base),
             FunctionKind::Durable => match &mut self.durable {
                 Some(l) => Ok(l),
-                slot @ None => Ok(slot.insert(crate::durable::wit::linker(self.base)?)),
+                slot @ None => Ok(slot.insert(crate::bindings::durable::linker(self.base)?)),
             },
         }
     }
