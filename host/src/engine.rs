@@ -1,6 +1,8 @@
 //! The process-wide wasmtime engine: pooling allocator, copy-on-write memory
-//! initialisation, epoch interruption, the shared linker, and the on-disk
-//! cache of compiled components.
+//! initialisation, epoch interruption, the shared linker (the imports every
+//! function may use: WASI and wasi:http; a kind of function with imports of
+//! its own links them into a copy, see `registry`), and the on-disk cache of
+//! compiled components.
 //!
 //! Every store yields to tokio on each epoch tick, so a guest that spins
 //! shares the runtime's threads instead of holding one for its whole
@@ -97,11 +99,6 @@ impl LaminaEngine {
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
         crate::symlinks::guard(&mut linker)
             .map_err(|e| EngineError(format!("linking the symlink guard: {e:#}")))?;
-        crate::durable::wit::DurableFunction::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| EngineError(format!("linking lamina:durable: {e:#}")))?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         {
@@ -139,7 +136,8 @@ impl LaminaEngine {
         &self.engine
     }
 
-    /// The linker with WASI 0.2 and 0.3 and wasi:http 0.2 host functions.
+    /// The linker with WASI 0.2 and 0.3 and wasi:http 0.2 host functions:
+    /// what every function may import.
     pub fn linker(&self) -> &Linker<HostState> {
         &self.linker
     }

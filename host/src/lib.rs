@@ -5,7 +5,11 @@
 //! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
 //!   ticker and the on-disk cache of compiled components;
 //! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
+//! - [`bindings`]: host bindings of the `lamina:durable` world (linked by the
+//!   registry, implemented by [`durable`]);
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
+//! - [`runtime`]: what every mode shares about running guest code (one run
+//!   of a fresh instance: budget, store, timeout, failure classification);
 //! - [`modes`]: execution models (standard mode: one fresh instance per request);
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
@@ -18,6 +22,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bindings;
 pub mod cli;
 pub mod config;
 pub mod durable;
@@ -31,6 +36,7 @@ pub mod metrics;
 pub mod modes;
 pub mod outbound;
 pub mod registry;
+pub mod runtime;
 pub mod state;
 pub mod symlinks;
 

@@ -65,7 +65,8 @@ impl Histogram {
         Some(u64::MAX)
     }
 
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
+    /// Writes the histogram series (buckets, sum, count) of `name` with `labels`.
+    pub(crate) fn render(&self, out: &mut String, name: &str, labels: &str) {
         let mut cumulative = 0;
         for (i, bound) in BUCKETS_US.iter().enumerate() {
             cumulative += self.counts[i].load(Ordering::Relaxed);
@@ -150,7 +151,7 @@ pub(crate) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// Writes one counter family of per-reason counts for each function.
-fn by_reason<'a>(
+pub(crate) fn by_reason<'a>(
     out: &mut String,
     name: &str,
     help: &str,
@@ -246,69 +247,6 @@ pub fn render<'a>(
         }
     }
     out
-}
-
-/// Appends the managed-mode series; `pools` yields (function, metrics).
-pub fn render_managed<'a>(
-    out: &mut String,
-    pools: impl Iterator<Item = (&'a str, &'a crate::modes::managed::ManagedMetrics)> + Clone,
-) {
-    type Get = fn(&crate::modes::managed::ManagedMetrics) -> u64;
-    let series: [(&str, &str, &str, Get); 6] = [
-        (
-            "lamina_environments_live",
-            "gauge",
-            "Managed environments alive per function.",
-            |m| m.environments_live.load(Ordering::Relaxed),
-        ),
-        (
-            "lamina_environments_started_total",
-            "counter",
-            "Managed environments started.",
-            |m| m.environments_started.load(Ordering::Relaxed),
-        ),
-        (
-            "lamina_environment_init_failures_total",
-            "counter",
-            "Managed environments whose init failed.",
-            |m| m.init_failures.load(Ordering::Relaxed),
-        ),
-        (
-            "lamina_environment_in_flight_max",
-            "gauge",
-            "Most invocations seen in flight inside one environment.",
-            |m| m.max_in_flight_per_environment.load(Ordering::Relaxed),
-        ),
-        (
-            "lamina_scale_ups_total",
-            "counter",
-            "Scale-up decisions.",
-            |m| m.scale_ups.load(Ordering::Relaxed),
-        ),
-        (
-            "lamina_scale_downs_total",
-            "counter",
-            "Scale-down decisions.",
-            |m| m.scale_downs.load(Ordering::Relaxed),
-        ),
-    ];
-    for (name, kind, help, get) in series {
-        header(out, name, kind, help);
-        for (f, m) in pools.clone() {
-            let _ = writeln!(out, "{name}{{function=\"{f}\"}} {}", get(m));
-        }
-    }
-    by_reason(
-        out,
-        "lamina_environment_recycles_total",
-        "Environments recycled, by reason.",
-        pools.clone().map(|(f, m)| (f, m.recycles())),
-    );
-    let name = "lamina_environment_init_seconds";
-    header(out, name, "histogram", "Time to instantiate and run init.");
-    for (f, m) in pools {
-        m.init.render(out, name, &format!("function=\"{f}\""));
-    }
 }
 
 #[cfg(test)]

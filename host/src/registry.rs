@@ -10,7 +10,9 @@ use crate::state::HostState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::{Component, ComponentExportIndex, Instance, InstancePre, TypedFunc};
+use wasmtime::component::{
+    Component, ComponentExportIndex, Instance, InstancePre, Linker, TypedFunc,
+};
 use wasmtime::{AsContextMut, Store};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
@@ -103,7 +105,7 @@ pub struct DurablePre {
 }
 
 /// Results of the durable `handle`.
-pub type DurableResults = (crate::durable::wit::Outcome,);
+pub type DurableResults = (crate::bindings::durable::Outcome,);
 
 impl DurablePre {
     /// Instantiates into `store`.
@@ -152,11 +154,15 @@ impl Registry {
     /// Loads every declared function; the first failure stops the load.
     pub fn load(engine: &LaminaEngine, configs: &[FunctionConfig]) -> Result<Self, LoadError> {
         let mut functions = BTreeMap::new();
+        let mut linkers = Linkers {
+            base: engine.linker(),
+            durable: None,
+        };
         for cfg in configs {
             if functions.contains_key(&cfg.name) {
                 return Err(LoadError::Duplicate(cfg.name.clone()));
             }
-            let f = load_function(engine, cfg)?;
+            let f = load_function(engine, &mut linkers, cfg)?;
             tracing::info!(
                 function = %f.name,
                 kind = f.kind.as_str(),
@@ -200,7 +206,31 @@ impl Registry {
     }
 }
 
-fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function, LoadError> {
+/// The linker of each kind of function: the engine's for http and handler
+/// functions, a copy with the `lamina:durable` imports for durable ones
+/// (made when the first durable function is loaded).
+struct Linkers<'a> {
+    base: &'a Linker<HostState>,
+    durable: Option<Linker<HostState>>,
+}
+
+impl Linkers<'_> {
+    fn for_kind(&mut self, kind: FunctionKind) -> wasmtime::Result<&Linker<HostState>> {
+        match kind {
+            FunctionKind::Http | FunctionKind::Handler => Ok(self.base),
+            FunctionKind::Durable => match &mut self.durable {
+                Some(l) => Ok(l),
+                slot @ None => Ok(slot.insert(crate::bindings::durable::linker(self.base)?)),
+            },
+        }
+    }
+}
+
+fn load_function(
+    engine: &LaminaEngine,
+    linkers: &mut Linkers<'_>,
+    cfg: &FunctionConfig,
+) -> Result<Function, LoadError> {
     let start = Instant::now();
     let path = &cfg.component;
     let (component, code_source, code_sha256) = engine.load_component(path)?;
@@ -239,9 +269,9 @@ fn load_function(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function
         path: path.clone(),
         message: format!("{e:#}"),
     };
-    let instance_pre = engine
-        .linker()
-        .instantiate_pre(&component)
+    let instance_pre = linkers
+        .for_kind(kind)
+        .and_then(|l| l.instantiate_pre(&component))
         .map_err(link_err)?;
     let pre = match kind {
         FunctionKind::Http => Pre::Http(ProxyPre::new(instance_pre).map_err(link_err)?),

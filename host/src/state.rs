@@ -1,11 +1,14 @@
 //! The data every instance's `Store` carries: WASI and wasi-http contexts,
 //! the resource table, the memory limiter, the guest's log streams, the
-//! outbound HTTP policy and the invocation deadline.
+//! outbound HTTP policy, the invocation deadline, and one extension slot for
+//! the state a kind of function adds (durable functions keep the execution
+//! their instance runs there; nothing here knows its type).
 
 use crate::config::FunctionConfig;
 use crate::guest_log::{GuestLog, LogBudget};
 use crate::outbound::{ListenAddrs, OutboundPolicy, name_to_resolve};
 use http_body_util::BodyExt;
+use std::any::Any;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -191,8 +194,9 @@ pub struct HostState {
     /// When the running work must stop, checked on every epoch tick (plus
     /// the time in `host_wait`); `None` means no limit.
     pub deadline: Option<Instant>,
-    /// The execution a durable instance runs (`None` for other functions).
-    pub durable: Option<Box<crate::durable::imports::DurableInvocation>>,
+    /// What the code of one kind of function attaches to its instances
+    /// (see [`HostState::set_extension`]); `None` for plain functions.
+    extension: Option<Box<dyn Any + Send>>,
 }
 
 impl HostState {
@@ -232,8 +236,25 @@ impl HostState {
             stdout,
             stderr,
             deadline: None,
-            durable: None,
+            extension: None,
         })
+    }
+
+    /// Attaches `value` to this instance, replacing what was attached. Only
+    /// code that knows `T` reads it back ([`HostState::extension`]): the
+    /// durable imports find the execution their instance runs this way.
+    pub fn set_extension<T: Any + Send>(&mut self, value: T) {
+        self.extension = Some(Box::new(value));
+    }
+
+    /// The value attached with [`HostState::set_extension`], when it is a `T`.
+    pub fn extension<T: Any>(&self) -> Option<&T> {
+        self.extension.as_deref()?.downcast_ref()
+    }
+
+    /// [`HostState::extension`], mutable.
+    pub fn extension_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.extension.as_deref_mut()?.downcast_mut()
     }
 
     /// Logs unterminated output lines and how much output was dropped; call
@@ -274,5 +295,34 @@ impl WasiHttpView for HostState {
             table: &mut self.table,
             hooks: &mut self.hooks,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_is_read_back_only_as_its_own_type() {
+        let cfg = FunctionConfig::new("f", "f.wasm");
+        let name: Arc<str> = "f".into();
+        let mut state = match HostState::new(&name, &cfg, &ListenAddrs::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("{e:#}"),
+        };
+        assert_eq!(state.extension::<u32>(), None);
+        state.set_extension(7u32);
+        assert_eq!(state.extension::<u32>(), Some(&7));
+        assert_eq!(state.extension::<String>(), None);
+        if let Some(v) = state.extension_mut::<u32>() {
+            *v += 1;
+        }
+        assert_eq!(state.extension::<u32>(), Some(&8));
+        state.set_extension(String::from("replaced"));
+        assert_eq!(state.extension::<u32>(), None);
+        assert_eq!(
+            state.extension::<String>().map(String::as_str),
+            Some("replaced")
+        );
     }
 }

@@ -120,6 +120,7 @@ class WitJournal:
                 next_attempt_ms=op.next_attempt_ms,
                 callback_id=op.callback_id,
                 wait_end_ms=op.wait_end_ms,
+                replay_children=op.replay_children,
             )
             for op in state.operations
         ]
@@ -149,8 +150,8 @@ class WitJournal:
     def context_started(self, op):
         self._call("context_started", _op_ref(op))
 
-    def context_succeeded(self, op, result):
-        self._call("context_succeeded", _op_ref(op), result)
+    def context_succeeded(self, op, result, replay_children):
+        self._call("context_succeeded", _op_ref(op), result, replay_children)
 
     def context_failed(self, op, error):
         self._call("context_failed", _op_ref(op), _wit_error(error))

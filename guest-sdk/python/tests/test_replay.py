@@ -430,8 +430,39 @@ def test_a_large_child_result_is_rebuilt_from_its_children_on_replay():
 
     assert run(handler, journal) == "pending"
     assert journal.ops["1"].result == ""
+    assert journal.ops["1"].replay_children
     journal.advance_time()
     assert run(handler, journal) == f"succeeded {len(big)}"
+
+
+def test_an_empty_child_result_is_replayed_not_rebuilt():
+    # Only the journaled replay_children flag makes a replay run the body again.
+    from lamina_sdk.durable import ChildConfig
+
+    journal = InMemoryJournal()
+    bodies = []
+
+    class Raw(SerDes):
+        def serialize(self, value, serdes_context):
+            return value
+
+        def deserialize(self, data, serdes_context):
+            return data
+
+    def handler(event, ctx):
+        def body(child):
+            bodies.append(1)
+            return ""
+
+        text = ctx.run_in_child_context(body, config=ChildConfig(serdes=Raw()))
+        ctx.wait(Duration(1))
+        return text
+
+    assert run(handler, journal) == "pending"
+    assert not journal.ops["1"].replay_children
+    journal.advance_time()
+    assert run(handler, journal) == 'succeeded ""'
+    assert len(bodies) == 1
 
 
 # --- parallel and map ------------------------------------------------------

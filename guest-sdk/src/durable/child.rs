@@ -94,8 +94,9 @@ impl DurableContext {
 
     /// Like [`DurableContext::run_in_child_context`], but `body`'s result
     /// is journaled verbatim rather than as JSON (a custom serialization),
-    /// and returned as journaled on replay. An empty result counts as too
-    /// large: replays rebuild it by running `body` again.
+    /// and returned as journaled on replay (an empty result too). A result
+    /// over [`MAX_RESULT_BYTES`] is journaled as empty with the
+    /// `replay-children` flag: replays rebuild it by running `body` again.
     pub fn run_in_child_context_raw<F>(
         &self,
         name: Option<&str>,
@@ -231,11 +232,10 @@ impl DurableContext {
                 .context_started(&op)
                 .map_err(|err| exec.journal_failed(err))?,
             Some(recorded) => match recorded.status {
-                OperationStatus::Succeeded => match recorded.result {
-                    Some(result) if result.is_empty() => replay_children = true,
-                    Some(result) => return Ok(result),
-                    None => return Ok("null".to_owned()),
-                },
+                OperationStatus::Succeeded if recorded.replay_children => replay_children = true,
+                OperationStatus::Succeeded => {
+                    return Ok(recorded.result.unwrap_or_else(|| "null".to_owned()));
+                }
                 OperationStatus::Failed
                 | OperationStatus::Cancelled
                 | OperationStatus::TimedOut
@@ -254,15 +254,13 @@ impl DurableContext {
             // Rebuilt from the replayed children: nothing to journal.
             Ok(text) if replay_children => Ok(text),
             Ok(text) => {
-                // Too large to journal: record an empty result, and replays
-                // rebuild it by running `body` over the journaled children.
-                let stored = if text.len() > MAX_RESULT_BYTES {
-                    ""
-                } else {
-                    text.as_str()
-                };
+                // Too large to journal: record an empty result flagged
+                // `replay_children`, and replays rebuild it by running `body`
+                // over the journaled children.
+                let too_large = text.len() > MAX_RESULT_BYTES;
+                let stored = if too_large { "" } else { text.as_str() };
                 exec.journal()
-                    .context_succeeded(&op, stored)
+                    .context_succeeded(&op, stored, too_large)
                     .map_err(|err| exec.journal_failed(err))?;
                 Ok(text)
             }

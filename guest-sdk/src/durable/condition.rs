@@ -97,7 +97,8 @@ impl<S> WaitStrategyConfig<S> {
         self
     }
 
-    /// The delay in whole seconds (at least one) after check `attempt`,
+    /// The delay in whole seconds (rounded up, at least one, as step retry
+    /// delays) after check `attempt`,
     /// given `unit`, a number in `[0, 1)` that picks the jitter.
     pub fn delay_seconds(&self, attempt: u32, unit: f64) -> u64 {
         let delay = crate::durable::retry::backoff(
@@ -108,8 +109,7 @@ impl<S> WaitStrategyConfig<S> {
             attempt,
             unit,
         );
-        // `as` saturates for floats out of range.
-        (delay.ceil() as u64).max(1)
+        crate::durable::retry::whole_seconds(delay)
     }
 }
 

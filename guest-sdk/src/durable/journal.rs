@@ -55,8 +55,14 @@ pub(crate) trait Journal {
     ) -> Result<String, JournalError>;
     /// `context-started`.
     fn context_started(&self, op: &OpRef) -> Result<(), JournalError>;
-    /// `context-succeeded`.
-    fn context_succeeded(&self, op: &OpRef, result: &str) -> Result<(), JournalError>;
+    /// `context-succeeded`; `replay_children`: `result` only stands for a
+    /// result too large to journal, which replays rebuild from the children.
+    fn context_succeeded(
+        &self,
+        op: &OpRef,
+        result: &str,
+        replay_children: bool,
+    ) -> Result<(), JournalError>;
     /// `context-failed`.
     fn context_failed(&self, op: &OpRef, error: &WitErrorObject) -> Result<(), JournalError>;
     /// `invoke-started`.
@@ -138,8 +144,13 @@ impl Journal for WitJournal {
         wit::context_started(op)
     }
 
-    fn context_succeeded(&self, op: &OpRef, result: &str) -> Result<(), JournalError> {
-        wit::context_succeeded(op, result)
+    fn context_succeeded(
+        &self,
+        op: &OpRef,
+        result: &str,
+        replay_children: bool,
+    ) -> Result<(), JournalError> {
+        wit::context_succeeded(op, result, replay_children)
     }
 
     fn context_failed(&self, op: &OpRef, error: &WitErrorObject) -> Result<(), JournalError> {

@@ -162,8 +162,7 @@ impl RetryConfig {
             attempt,
             unit,
         );
-        // `as` saturates for floats out of range.
-        (delay.ceil() as u32).max(1)
+        u32::try_from(whole_seconds(delay)).unwrap_or(u32::MAX)
     }
 
     /// Decides about failed attempt `attempt` with `error`.
@@ -297,6 +296,13 @@ pub(crate) fn delay_to_seconds(delay: Duration) -> u32 {
         .as_secs()
         .saturating_add(u64::from(delay.subsec_nanos() > 0));
     u32::try_from(secs).unwrap_or(u32::MAX).max(1)
+}
+
+/// A backoff delay (fractional seconds) as step retries and condition
+/// checks both journal it: whole seconds, rounded up, at least one.
+pub(crate) fn whole_seconds(delay: f64) -> u64 {
+    // `as` saturates for floats out of range (and maps NaN to 0).
+    (delay.ceil() as u64).max(1)
 }
 
 /// A random number in `[0, 1)` for jitter (std's hash seeds come from

@@ -50,6 +50,7 @@ impl Host {
             next_attempt_ms: None,
             callback_id: None,
             wait_end_ms: None,
+            replay_children: false,
         });
     }
 
@@ -245,13 +246,24 @@ impl Journal for FakeJournal {
         Ok(())
     }
 
-    fn context_succeeded(&self, op: &OpRef, result: &str) -> Result<(), JournalError> {
+    fn context_succeeded(
+        &self,
+        op: &OpRef,
+        result: &str,
+        replay_children: bool,
+    ) -> Result<(), JournalError> {
         let mut host = self.host();
         let recorded = host.op_mut(&op.id);
         recorded.status = OperationStatus::Succeeded;
         recorded.result = Some(result.to_owned());
+        recorded.replay_children = replay_children;
+        let flag = if replay_children {
+            " [replay children]"
+        } else {
+            ""
+        };
         host.events
-            .push(format!("ContextSucceeded {} {result}", op.id));
+            .push(format!("ContextSucceeded {} {result}{flag}", op.id));
         Ok(())
     }
 
@@ -607,6 +619,7 @@ fn mismatch_names_both_sides() {
         next_attempt_ms: None,
         callback_id: None,
         wait_end_ms: None,
+        replay_children: false,
     };
     assert_eq!(
         mismatch(&recorded, OperationType::Step, "Step", Some("second")),
@@ -672,6 +685,31 @@ fn a_large_child_result_is_rebuilt_from_its_children_on_replay() {
     let expected = format!("succeeded {}", MAX_RESULT_BYTES + 1);
     assert_eq!(invoke(&journal, handler), expected);
     assert_eq!((*bodies.borrow(), *steps.borrow()), (2, 1));
+    assert!(
+        journal
+            .events()
+            .contains(&"ContextSucceeded 1  [replay children]".to_owned())
+    );
+}
+
+#[test]
+fn an_empty_child_result_is_replayed_not_rebuilt() {
+    // An empty result is a result like any other: only the journaled
+    // `replay_children` flag makes a replay run the body again.
+    let journal = FakeJournal::with_input("");
+    let bodies = Rc::new(RefCell::new(0));
+    let handler = |_: serde_json::Value, ctx: &DurableContext| {
+        let text = ctx.run_in_child_context_raw(Some("empty"), |_| {
+            *bodies.borrow_mut() += 1;
+            Ok(String::new())
+        })?;
+        ctx.wait(None, Duration::from_secs(1))?;
+        Ok(text)
+    };
+    assert_eq!(invoke(&journal, handler), "pending");
+    journal.host().advance_time();
+    assert_eq!(invoke(&journal, handler), "succeeded \"\"");
+    assert_eq!(*bodies.borrow(), 1);
     assert!(journal.events().contains(&"ContextSucceeded 1 ".to_owned()));
 }
 
@@ -898,6 +936,7 @@ fn a_batch_too_large_to_journal_is_rebuilt_from_its_branches() {
     assert!(
         summary.starts_with("ContextSucceeded 1 {\"type\":\"MapResult\",\"replayChildren\":true")
     );
+    assert!(summary.ends_with(" [replay children]"), "{summary}");
     journal.host().advance_time();
     assert_eq!(invoke(&journal, handler), "succeeded [2,1,\"Boom\"]");
     assert_eq!(*runs.borrow(), 3);

@@ -164,7 +164,7 @@ impl Host {
                 .iter()
                 .map(|f| (&*f.name, f.kind.as_str(), &f.metrics)),
         );
-        metrics::render_managed(
+        crate::modes::managed::render_metrics(
             &mut text,
             self.pools
                 .iter()

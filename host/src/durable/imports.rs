@@ -5,9 +5,9 @@ use super::Durable;
 use super::shapes::{event_error, event_result};
 use super::wit::{self, lamina::durable::journal};
 use crate::journal::{
-    Batch, CallbackDetails, CallbackRegistration, ChainedInvokeDetails, ErrorObject, EventType,
-    JournalError, NewEvent, Operation, OperationStatus, OperationType, QueuedWrite, StepDetails,
-    TimerKind, TimerRef, TimerSpec, WaitDetails, now_ms,
+    Batch, CallbackDetails, CallbackRegistration, ChainedInvokeDetails, ContextDetails,
+    ErrorObject, EventType, JournalError, NewEvent, Operation, OperationStatus, OperationType,
+    QueuedWrite, StepDetails, TimerKind, TimerRef, TimerSpec, WaitDetails, now_ms,
 };
 use crate::state::{HostState, HostWait};
 use serde_json::json;
@@ -115,6 +115,7 @@ pub fn op_to_wit(op: &Operation) -> wit::Operation {
         next_attempt_ms: op.step.as_ref().and_then(|s| s.next_attempt_ms),
         callback_id: op.callback.as_ref().map(|c| c.callback_id.clone()),
         wait_end_ms: op.wait.as_ref().map(|w| w.scheduled_end_ms),
+        replay_children: op.replays_children(),
     }
 }
 
@@ -288,7 +289,7 @@ fn started_batch() -> Batch {
 
 impl HostState {
     fn durable_mut(&mut self) -> wasmtime::Result<&mut DurableInvocation> {
-        self.durable.as_deref_mut().ok_or_else(|| {
+        self.extension_mut::<DurableInvocation>().ok_or_else(|| {
             wasmtime::Error::msg("lamina:durable/journal used outside a durable execution")
         })
     }
@@ -523,7 +524,12 @@ impl journal::Host for HostState {
         Ok(d.commit(o, b).await)
     }
 
-    async fn context_succeeded(&mut self, op: wit::OpRef, result: String) -> Answer<()> {
+    async fn context_succeeded(
+        &mut self,
+        op: wit::OpRef,
+        result: String,
+        replay_children: bool,
+    ) -> Answer<()> {
         let d = self.durable_mut()?;
         let mut o = match d.open(
             &op,
@@ -535,6 +541,10 @@ impl journal::Host for HostState {
         };
         o.status = OperationStatus::Succeeded;
         o.end_ms = Some(now_ms());
+        // As AWS records it: on the operation (ContextDetails), not in the
+        // event, whose details keep only the Result. Always set, so that an
+        // empty result (a custom serializer's) is not read as the flag.
+        o.context = Some(ContextDetails { replay_children });
         let details = json!({ "Result": event_result(&result) });
         o.result = Some(result);
         let mut b = Batch::default();

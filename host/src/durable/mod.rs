@@ -33,10 +33,10 @@ use crate::journal::{
     Journal, JournalError, NewEvent, NewExecution, Operation, OperationStatus, OperationType,
     Timer, TimerKind, TimerRef, TimerSpec, execution_arn, now_ms,
 };
-use crate::metrics::LiveInstance;
 use crate::modes::managed::ManagedPool;
-use crate::modes::standard::{self, HandlerOutput, TIMEOUT_GRACE, classify, timeout_error};
+use crate::modes::standard::{self, HandlerOutput};
 use crate::registry::{Function, Pre};
+use crate::runtime::instance::{Failure, FreshInstance};
 use imports::DurableInvocation;
 use serde_json::json;
 use shapes::{event_error, event_result, timestamp};
@@ -534,10 +534,6 @@ impl Durable {
             return Ok(None);
         };
         let request_id = uuid::Uuid::new_v4().to_string();
-        let permit = self
-            .engine
-            .acquire_instance(&f.name, InstanceUse::Durable)
-            .await;
         f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         self.metrics.invocations.fetch_add(1, Ordering::Relaxed);
         if exec.metering.invocations > 0 {
@@ -545,79 +541,52 @@ impl Durable {
         }
         let start_ms = now_ms();
         let started = Instant::now();
-        let mut waiting = false;
-        let outcome = match (permit, self.engine.new_store(&f.name, &f.config)) {
-            (Err(_), _) => Err(InvokeError::Instantiate {
-                function: f.name.to_string(),
-                message: "instance pool closed".into(),
-            }),
-            (_, Err(e)) => Err(InvokeError::Instantiate {
-                function: f.name.to_string(),
-                message: format!("{e:#}"),
-            }),
-            (Ok(_permit), Ok(mut store)) => {
-                let _live = LiveInstance::new(&f.metrics);
-                f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
-                // `timeout_ms` counts the guest's own time: the epoch
-                // deadline and this invocation's timer both move on by the
-                // time its journal calls wait for commits.
-                let host_wait = store.data().host_wait.clone();
-                store.data_mut().durable = Some(Box::new(DurableInvocation {
-                    runtime: self.clone(),
-                    arn: arn.to_string(),
-                    function: f.name.clone(),
-                    ops: HashMap::new(),
-                    queued: Vec::new(),
-                    host_wait: host_wait.clone(),
-                }));
-                let timeout = Duration::from_millis(f.config.timeout_ms);
-                let work = async {
-                    let instance = pre.instantiate(&mut store).await?;
-                    let handle = pre.handle(&mut store, &instance)?;
-                    let (out,) = handle.call_async(&mut store, ()).await?;
-                    Ok::<_, wasmtime::Error>(out)
-                };
-                let result =
-                    standard::timeout_excluding(timeout + TIMEOUT_GRACE, &host_wait, work).await;
-                store.data().flush_logs();
-                match result {
-                    None => Err(timeout_error(&f)),
-                    Some(Err(e)) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                        // The guest called `exit`: Lambda's Runtime.ExitError.
-                        Some(exit) => {
-                            return Ok(Some(Invoked {
-                                outcome: Err((
-                                    InvokeError::Trap {
-                                        function: f.name.to_string(),
-                                        message: format!("the guest exited with status {}", exit.0),
-                                    },
-                                    "Runtime.ExitError",
-                                )),
-                                start_ms,
-                                end_ms: now_ms(),
-                                run: started.elapsed(),
-                                request_id,
-                                waiting: false,
-                            }));
-                        }
-                        None => Err(classify(&f, &store, e, false)),
-                    },
-                    Some(Ok(out)) => {
-                        waiting = store
-                            .data()
-                            .durable
-                            .as_ref()
-                            .is_some_and(|d| d.ops.values().any(is_waiting));
-                        Ok(out)
-                    }
-                }
-            }
+        // One run of a fresh instance, as in standard mode; `timeout_ms`
+        // counts the guest's own time: the epoch deadline and the time limit
+        // both move on by the time its journal calls wait for commits.
+        let outcome = async {
+            let mut run = FreshInstance::start(&self.engine, &f, InstanceUse::Durable).await?;
+            let host_wait = run.store.data().host_wait.clone();
+            run.store.data_mut().set_extension(DurableInvocation {
+                runtime: self.clone(),
+                arn: arn.to_string(),
+                function: f.name.clone(),
+                ops: HashMap::new(),
+                queued: Vec::new(),
+                host_wait,
+            });
+            let limit = run.time_limit();
+            let store = &mut run.store;
+            let work = async {
+                let instance = pre
+                    .instantiate(store)
+                    .await
+                    .map_err(Failure::instantiating)?;
+                let handle = pre
+                    .handle(&mut *store, &instance)
+                    .map_err(Failure::instantiating)?;
+                let (out,) = handle
+                    .call_async(&mut *store, ())
+                    .await
+                    .map_err(Failure::running)?;
+                Ok::<_, Failure>(out)
+            };
+            let result = limit.run(work).await;
+            let out = run.conclude(result)?;
+            let waiting = run
+                .store
+                .data()
+                .extension::<DurableInvocation>()
+                .is_some_and(|d| d.ops.values().any(is_waiting));
+            Ok::<_, InvokeError>((out, waiting))
+        }
+        .await;
+        let (outcome, waiting) = match outcome {
+            Ok((out, waiting)) => (Ok(out), waiting),
+            Err(e) => (Err(e), false),
         };
         let run = started.elapsed();
         f.metrics.run.observe(run);
-        if let Err(e) = &outcome {
-            f.metrics.error(e.reason());
-        }
         Ok(Some(Invoked {
             outcome: outcome.map_err(|e| {
                 let t = error_type_of(&e);

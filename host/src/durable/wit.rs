@@ -1,15 +1,4 @@
-//! Host bindings generated from `wit/durable` (`lamina:durable`).
+//! The `lamina:durable` host bindings ([`crate::bindings::durable`]), under
+//! the name the durable runtime uses for them.
 
-#![allow(missing_docs)]
-
-wasmtime::component::bindgen!({
-    path: "../wit/durable",
-    world: "lamina:durable/durable-function",
-    imports: { default: async | trappable },
-    exports: { default: async },
-});
-
-pub use self::lamina::durable::types::{
-    ErrorObject, ExecutionState, JournalError, LogLevel, OpRef, Operation, OperationStatus,
-    OperationType, Outcome,
-};
+pub use crate::bindings::durable::*;

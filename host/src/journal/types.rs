@@ -448,6 +448,21 @@ impl Operation {
             seq: 0,
         }
     }
+
+    /// Whether a replay rebuilds this context's result from its children
+    /// (AWS `ReplayChildren`): its context details say so, or, in rows
+    /// written before they were recorded, it succeeded with an empty result
+    /// (the former sentinel; no JSON result is empty).
+    pub fn replays_children(&self) -> bool {
+        match &self.context {
+            Some(c) => c.replay_children,
+            None => {
+                self.op_type == OperationType::Context
+                    && self.status == OperationStatus::Succeeded
+                    && self.result.as_deref() == Some("")
+            }
+        }
+    }
 }
 
 /// A history event to append; the journal assigns its id.
@@ -773,4 +788,38 @@ pub struct JournalStats {
     pub largest_group: u64,
     /// Total time spent committing (fsync included), in µs.
     pub commit_us: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(json: &str) -> Operation {
+        match serde_json::from_str(json) {
+            Ok(op) => op,
+            Err(e) => panic!("{json}: {e}"),
+        }
+    }
+
+    #[test]
+    fn replay_children_comes_from_the_context_details_or_an_old_rows_empty_result() {
+        // Written before `context` was recorded: the empty result was the flag.
+        let old =
+            row(r#"{"id":"1","type":"CONTEXT","status":"SUCCEEDED","start_ms":1,"result":""}"#);
+        assert!(old.replays_children());
+        let old_json =
+            row(r#"{"id":"1","type":"CONTEXT","status":"SUCCEEDED","start_ms":1,"result":"7"}"#);
+        assert!(!old_json.replays_children());
+        // Recorded: an empty result (a custom serializer's) is a result.
+        let empty = row(
+            r#"{"id":"1","type":"CONTEXT","status":"SUCCEEDED","start_ms":1,"result":"","context":{"replay_children":false}}"#,
+        );
+        assert!(!empty.replays_children());
+        let flagged = row(
+            r#"{"id":"1","type":"CONTEXT","status":"SUCCEEDED","start_ms":1,"result":"","context":{"replay_children":true}}"#,
+        );
+        assert!(flagged.replays_children());
+        let step = row(r#"{"id":"1","type":"STEP","status":"SUCCEEDED","start_ms":1,"result":""}"#);
+        assert!(!step.replays_children());
+    }
 }

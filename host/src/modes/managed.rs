@@ -12,19 +12,19 @@
 //! at most doubling the environment count per `scale_window`, and retires
 //! environments idle longer than `idle_timeout` above the minimum.
 
-use super::standard::{
-    HandlerOutput, TIMEOUT_GRACE, Timing, classify, fail, invocation, output, timeout_error,
-};
+use super::standard::{HandlerOutput, Timing, invocation, output};
 use crate::config::ManagedConfig;
 use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
-use crate::metrics::{Histogram, LiveInstance};
+use crate::metrics::{Histogram, LiveInstance, by_reason, header};
 use crate::registry::{Function, HandleParams, HandleResults, HandlerPre, Pre};
+use crate::runtime::instance::{TIMEOUT_GRACE, classify, fail, fresh_store, timeout_error};
 use crate::state::HostState;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -74,6 +74,70 @@ impl ManagedMetrics {
     pub fn recycles(&self) -> Vec<(&'static str, u64)> {
         let r = self.recycles.lock().unwrap_or_else(PoisonError::into_inner);
         r.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+}
+
+/// Appends the managed-mode series (Prometheus text) to `out`; `pools`
+/// yields (function, metrics).
+pub fn render_metrics<'a>(
+    out: &mut String,
+    pools: impl Iterator<Item = (&'a str, &'a ManagedMetrics)> + Clone,
+) {
+    type Get = fn(&ManagedMetrics) -> u64;
+    let series: [(&str, &str, &str, Get); 6] = [
+        (
+            "lamina_environments_live",
+            "gauge",
+            "Managed environments alive per function.",
+            |m| m.environments_live.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environments_started_total",
+            "counter",
+            "Managed environments started.",
+            |m| m.environments_started.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environment_init_failures_total",
+            "counter",
+            "Managed environments whose init failed.",
+            |m| m.init_failures.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_environment_in_flight_max",
+            "gauge",
+            "Most invocations seen in flight inside one environment.",
+            |m| m.max_in_flight_per_environment.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_scale_ups_total",
+            "counter",
+            "Scale-up decisions.",
+            |m| m.scale_ups.load(Ordering::Relaxed),
+        ),
+        (
+            "lamina_scale_downs_total",
+            "counter",
+            "Scale-down decisions.",
+            |m| m.scale_downs.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, kind, help, get) in series {
+        header(out, name, kind, help);
+        for (f, m) in pools.clone() {
+            let _ = writeln!(out, "{name}{{function=\"{f}\"}} {}", get(m));
+        }
+    }
+    by_reason(
+        out,
+        "lamina_environment_recycles_total",
+        "Environments recycled, by reason.",
+        pools.clone().map(|(f, m)| (f, m.recycles())),
+    );
+    let name = "lamina_environment_init_seconds";
+    header(out, name, "histogram", "Time to instantiate and run init.");
+    for (f, m) in pools {
+        m.init.render(out, name, &format!("function=\"{f}\""));
     }
 }
 
@@ -408,14 +472,15 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
     let Pre::Handler(pre) = &f.pre else {
         return Some("not a handler");
     };
-    let _permit = pool
-        .engine
-        .acquire_instance(&f.name, InstanceUse::Request)
-        .await
-        .ok()?;
-    let _live = LiveInstance::new(&f.metrics);
-    let start = Instant::now();
-    let (mut store, handle) = match init_env(pool, pre).await {
+    let init = async {
+        let (permit, start, store) = fresh_store(&pool.engine, f, InstanceUse::Request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let live = LiveInstance::new(&f.metrics);
+        let (store, handle) = init_env(pool, pre, store).await?;
+        Ok::<_, String>((permit, live, start, store, handle))
+    };
+    let (_permit, _live, start, mut store, handle) = match init.await {
         Ok(v) => v,
         Err(message) => {
             tracing::warn!(function = %f.name, environment = env.id, "init failed: {message}");
@@ -457,15 +522,13 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
     reason
 }
 
+/// Instantiates into the fresh `store` and runs `init`.
 async fn init_env(
     pool: &ManagedPool,
     pre: &HandlerPre,
+    mut store: Store<HostState>,
 ) -> Result<(Store<HostState>, TypedFunc<HandleParams, HandleResults>), String> {
     let f = &pool.function;
-    let mut store = pool
-        .engine
-        .new_store(&f.name, &f.config)
-        .map_err(|e| format!("{e:#}"))?;
     // The store checks `deadline` on every epoch tick (see `new_store`); one
     // store runs many invocations, so it is set per invocation (or to the
     // earliest of those running) and is `None` in between.

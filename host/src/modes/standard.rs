@@ -1,48 +1,28 @@
 //! Standard mode: a fresh, isolated instance for every request.
 //!
 //! Per request: take a permit from the instance budget, create a `Store`,
-//! instantiate from the pre-instantiated component, run, drop the store.
+//! instantiate from the pre-instantiated component, run, drop the store
+//! (through [`crate::runtime::instance`], as durable invocations do).
 //! No state survives between requests.
 
-use crate::engine::{InstancePermit, InstanceUse, LaminaEngine};
+use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::metrics::LiveInstance;
 use crate::registry::{Function, GuestError, HandleParams, HandleResults, Invocation, Pre};
-use crate::state::{HostState, MemoryLimitExceeded};
+use crate::runtime::instance::{
+    Failure, FreshInstance, TIMEOUT_GRACE, classify, fail, fresh_store, internal, timeout_error,
+};
+use crate::state::HostState;
 use bytes::Bytes;
 use hyper::body::Body;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use wasmtime::Store;
 use wasmtime::component::TypedFunc;
-use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-
-/// Extra time the outer timer allows past the epoch deadline, for a guest
-/// blocked in a host call (where epochs are not checked).
-pub(crate) const TIMEOUT_GRACE: Duration = Duration::from_millis(50);
-
-/// Runs `work` for at most `limit` plus the time `wait` records as spent
-/// waiting on the host (which keeps growing while the work runs): the outer
-/// timer re-arms until the guest's own time is used up. `None` when it ran out.
-pub(crate) async fn timeout_excluding<F: std::future::Future>(
-    limit: Duration,
-    wait: &crate::state::HostWait,
-    work: F,
-) -> Option<F::Output> {
-    let start = tokio::time::Instant::now();
-    let mut work = std::pin::pin!(work);
-    loop {
-        let until = start + limit + wait.paused();
-        match tokio::time::timeout_at(until, &mut work).await {
-            Ok(out) => return Some(out),
-            Err(_) if tokio::time::Instant::now() >= start + limit + wait.paused() => return None,
-            Err(_) => {}
-        }
-    }
-}
 
 /// Where the time of one invocation went.
 #[derive(Debug, Clone, Copy, Default)]
@@ -81,30 +61,27 @@ pub async fn invoke_handler(
             hint: format!("send HTTP requests to /{}/", f.name),
         });
     };
-    let timeout = Duration::from_millis(f.config.timeout_ms);
-    let (_permit, start, mut store) = begin(engine, f).await?;
-    let _live = LiveInstance::new(&f.metrics);
-    f.metrics.instantiations.fetch_add(1, Ordering::Relaxed);
-
+    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+    let mut run = FreshInstance::start(engine, f, InstanceUse::Request).await?;
+    let limit = run.time_limit();
+    let (start, store) = (run.started, &mut run.store);
     let work = async {
-        let instance = pre.instantiate(&mut store).await.map_err(|e| (e, true))?;
-        let handle = pre.handle(&mut store, &instance).map_err(|e| (e, true))?;
+        let instance = pre
+            .instantiate(store)
+            .await
+            .map_err(Failure::instantiating)?;
+        let handle = pre
+            .handle(&mut *store, &instance)
+            .map_err(Failure::instantiating)?;
         let instantiated = start.elapsed();
         let params = (invocation(f, request_id, instantiated), payload.to_vec());
-        let out = call_handle(&mut store, handle, pre.is_async, params)
+        let out = call_handle(store, handle, pre.is_async, params)
             .await
-            .map_err(|e| (e, false))?;
-        Ok::<_, (wasmtime::Error, bool)>((out, instantiated))
+            .map_err(Failure::running)?;
+        Ok::<_, Failure>((out, instantiated))
     };
-    let result = tokio::time::timeout(timeout + TIMEOUT_GRACE, work).await;
-    store.data().flush_logs();
-    let (out, instantiated) = match result {
-        Err(_elapsed) => return Err(fail(f, timeout_error(f))),
-        Ok(Err((e, during_instantiate))) => {
-            return Err(fail(f, classify(f, &store, e, during_instantiate)));
-        }
-        Ok(Ok(v)) => v,
-    };
+    let result = limit.run(work).await;
+    let (out, instantiated) = run.conclude(result)?;
     let timing = Timing {
         instantiate: instantiated,
         run: start.elapsed() - instantiated,
@@ -181,7 +158,8 @@ where
         });
     }
     let timeout = Duration::from_millis(f.config.timeout_ms);
-    let (permit, start, mut store) = begin(engine, f).await?;
+    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+    let (permit, start, mut store) = fresh_store(engine, f, InstanceUse::Request).await?;
     let store_ready = start.elapsed();
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let mut view = store.data_mut().http();
@@ -259,85 +237,5 @@ where
             task.abort();
             Err(fail(f, timeout_error(f)))
         }
-    }
-}
-
-/// Counts the invocation, waits for room in the instance budget, and creates
-/// a fresh store; the instant is when the instance's clock starts.
-async fn begin(
-    engine: &LaminaEngine,
-    f: &Function,
-) -> Result<(InstancePermit, Instant, Store<HostState>), InvokeError> {
-    f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
-    let permit = engine
-        .acquire_instance(&f.name, InstanceUse::Request)
-        .await
-        .map_err(|_| internal(f, "instance pool closed"))?;
-    let start = Instant::now();
-    let store = engine
-        .new_store(&f.name, &f.config)
-        .map_err(|e| internal(f, &format!("{e:#}")))?;
-    Ok((permit, start, store))
-}
-
-pub(crate) fn fail(f: &Function, e: InvokeError) -> InvokeError {
-    f.metrics.error(e.reason());
-    tracing::warn!(function = %f.name, reason = e.reason(), "{e}");
-    e
-}
-
-pub(crate) fn internal(f: &Function, message: &str) -> InvokeError {
-    InvokeError::Instantiate {
-        function: f.name.to_string(),
-        message: message.to_string(),
-    }
-}
-
-pub(crate) fn timeout_error(f: &Function) -> InvokeError {
-    InvokeError::Timeout {
-        function: f.name.to_string(),
-        timeout_ms: f.config.timeout_ms,
-    }
-}
-
-/// Turns a wasmtime error into the specific failure it stands for.
-pub(crate) fn classify(
-    f: &Function,
-    store: &Store<HostState>,
-    e: wasmtime::Error,
-    during_instantiate: bool,
-) -> InvokeError {
-    if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
-        return InvokeError::MemoryLimit {
-            function: f.name.to_string(),
-            limit_mb: f.config.memory_mb,
-            requested_mb: (m.desired as u64).div_ceil(1024 * 1024),
-        };
-    }
-    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-        return InvokeError::Exited {
-            function: f.name.to_string(),
-            status: exit.0,
-        };
-    }
-    if let Some(trap) = e.downcast_ref::<Trap>() {
-        if *trap == Trap::Interrupt {
-            return timeout_error(f);
-        }
-        let mut message = trap.to_string();
-        if let Some(line) = store.data().stderr.last_line() {
-            message = format!("{message}; the guest's last stderr line: {line}");
-        }
-        return InvokeError::Trap {
-            function: f.name.to_string(),
-            message,
-        };
-    }
-    if during_instantiate {
-        return internal(f, &format!("{e:#}"));
-    }
-    InvokeError::Trap {
-        function: f.name.to_string(),
-        message: format!("{e:#}"),
     }
 }

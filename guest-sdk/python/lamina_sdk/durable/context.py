@@ -402,7 +402,7 @@ class DurableContext:
         if rec is None:
             ex.call("context_started", op)
         elif rec.status == J.SUCCEEDED:
-            if rec.result == "":
+            if rec.replay_children:
                 # Too large to journal: rebuilt by running the body over its journaled children.
                 replay_children = True
             elif rec.result is None:
@@ -429,9 +429,10 @@ class DurableContext:
             return value
         text = encode(value)
         stored = "null" if text is None else text
-        if len(stored.encode("utf-8")) > CHECKPOINT_SIZE_LIMIT_BYTES:
+        too_large = len(stored.encode("utf-8")) > CHECKPOINT_SIZE_LIMIT_BYTES
+        if too_large:
             stored = ""
-        ex.call("context_succeeded", op, stored)
+        ex.call("context_succeeded", op, stored, too_large)
         return value
 
     # --- parallel and map -----------------------------------------------
@@ -507,10 +508,11 @@ class DurableContext:
             text = serialize(config.serdes, result, op.id, ex.arn)
         else:
             text = dumps(result.to_dict())
-        if len(text.encode("utf-8")) > CHECKPOINT_SIZE_LIMIT_BYTES:
+        too_large = len(text.encode("utf-8")) > CHECKPOINT_SIZE_LIMIT_BYTES
+        if too_large:
             custom = config.summary_generator(result) if config.summary_generator else None
             text = summary_envelope(result, result_type, custom)
-        ex.call("context_succeeded", op, text)
+        ex.call("context_succeeded", op, text, too_large)
         return result
 
     def _replay_batch(self, batch_id, branches, summary, item_sub_type, config, item_serdes) -> BatchResult:

@@ -105,10 +105,11 @@ class InMemoryJournal:
         self._upsert(op, J.CONTEXT, J.STARTED)
         self.events.append(f"ContextStarted {op.id} {op.sub_type}")
 
-    def context_succeeded(self, op, result):
+    def context_succeeded(self, op, result, replay_children):
         rec = self._must(op, J.CONTEXT)
-        rec.status, rec.result = J.SUCCEEDED, result
-        self.events.append(f"ContextSucceeded {op.id} {result}")
+        rec.status, rec.result, rec.replay_children = J.SUCCEEDED, result, replay_children
+        flag = " [replay children]" if replay_children else ""
+        self.events.append(f"ContextSucceeded {op.id} {result}{flag}")
 
     def context_failed(self, op, error):
         rec = self._must(op, J.CONTEXT)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, TypeVar
 
@@ -61,7 +60,8 @@ def create_wait_strategy(config: WaitStrategyConfig[T]) -> Callable[[T, int], Wa
             config.initial_delay.to_seconds() * (config.backoff_rate ** (attempts_made - 1)),
             config.max_delay.to_seconds(),
         )
-        delay = max(1, math.ceil(config.jitter_strategy.apply_jitter(base)))
+        # Rounded as step retry delays are (``JitterStrategy.finalize_delay``).
+        delay = config.jitter_strategy.finalize_delay(base)
         return WaitForConditionDecision.continue_waiting(Duration(seconds=delay))
 
     return strategy

@@ -245,6 +245,8 @@ impl DurableContext {
                 OperationStatus::Succeeded => {
                     let text = recorded.result.unwrap_or_default();
                     let batch_ctx = self.child(op.id.clone());
+                    // Journaled with `replay_children`; the summary carries
+                    // the flag too, for journals written before it existed.
                     if let Some(summary) = Summary::parse(&text, batch.summary_type) {
                         return batch_ctx.replay_batch(&op.id, batch, &summary);
                     }
@@ -303,14 +305,14 @@ impl DurableContext {
             // Replays rebuild it from the branches, as it is now.
             let summary = serde_json::to_string(&Summary::of(&result, batch.summary_type))?;
             exec.journal()
-                .context_succeeded(&op, &summary)
+                .context_succeeded(&op, &summary, true)
                 .map_err(|err| exec.journal_failed(err))?;
             return Ok(result);
         }
         // The result read back from the journaled text, as replays get it.
         let result = from_text(batch.serdes.as_ref(), &text, "the batch result")?;
         exec.journal()
-            .context_succeeded(&op, &text)
+            .context_succeeded(&op, &text, false)
             .map_err(|err| exec.journal_failed(err))?;
         Ok(result)
     }
