@@ -1,18 +1,20 @@
 //! Chained invokes: the target of an invoke runs in the background (a
-//! durable target as a child execution, a handler function as one
-//! invocation in its mode) and the operation completes when it ends.
+//! durable target as a child execution, any other function through an
+//! [`Invoker`]: a handler function as one invocation in its mode) and the
+//! operation completes when it ends.
 
-use super::shapes::{event_error, event_result};
+use super::model::{ErrorType, HostTransition, plan_host};
 use super::{Durable, DurableError};
-use crate::api::lambda::error_type_of;
+use crate::engine::LaminaEngine;
 use crate::journal::{
-    Batch, ChainedInvokeDetails, ErrorObject, EventType, ExecutionStatus, JournalError, NewEvent,
-    OperationStatus, execution_arn, now_ms,
+    ChainedInvokeDetails, ErrorObject, ExecutionStatus, JournalError, execution_arn,
 };
 use crate::modes::managed::ManagedPool;
 use crate::modes::standard::{self, HandlerOutput};
 use crate::registry::Function;
-use serde_json::json;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +27,68 @@ pub enum InvokeTarget {
     Managed(Arc<ManagedPool>),
     /// Another kind of function (cannot be invoked this way).
     Other(Arc<Function>),
+}
+
+/// What [`Invoker::invoke`] returns: the target's result (JSON text) or its error.
+pub type InvokeFuture<'a> = Pin<Box<dyn Future<Output = Result<String, ErrorObject>> + Send + 'a>>;
+
+/// Runs the target of a chained invoke that is not a durable function, once.
+pub trait Invoker: Send + Sync {
+    /// Invokes `function` with `payload` (JSON text).
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a str) -> InvokeFuture<'a>;
+}
+
+/// The host's other functions as chained-invoke targets: handler functions
+/// run once in their mode; any other kind is refused.
+pub struct HandlerTargets {
+    /// The engine standard-mode targets run on.
+    pub engine: Arc<LaminaEngine>,
+    /// The targets by name.
+    pub targets: BTreeMap<String, InvokeTarget>,
+}
+
+impl Invoker for HandlerTargets {
+    fn invoke<'a>(&'a self, function: &'a str, payload: &'a str) -> InvokeFuture<'a> {
+        Box::pin(async move {
+            let request_id = uuid::Uuid::new_v4().to_string();
+            let out = match self.targets.get(function) {
+                None => {
+                    return Err(ErrorType::ResourceNotFound
+                        .error(format!("Function not found: {function}")));
+                }
+                Some(InvokeTarget::Other(f)) => {
+                    return Err(ErrorType::InvalidParameterValue.error(format!(
+                        "function `{}` is an {} function and cannot be invoked",
+                        f.name,
+                        f.kind.as_str()
+                    )));
+                }
+                Some(InvokeTarget::Standard(f)) => {
+                    standard::invoke_handler(&self.engine, f, &request_id, payload.as_bytes()).await
+                }
+                Some(InvokeTarget::Managed(pool)) => {
+                    pool.invoke(&request_id, payload.as_bytes()).await
+                }
+            };
+            match out {
+                Ok((HandlerOutput::Ok(bytes), _)) => {
+                    Ok(String::from_utf8_lossy(&bytes).into_owned())
+                }
+                Ok((
+                    HandlerOutput::FunctionError {
+                        error_type,
+                        error_message,
+                    },
+                    _,
+                )) => Err(ErrorObject {
+                    error_type: Some(error_type),
+                    error_message: Some(error_message),
+                    ..ErrorObject::default()
+                }),
+                Err(e) => Err(ErrorType::of_invoke_error(&e).error(e.to_string())),
+            }
+        })
+    }
 }
 
 impl Durable {
@@ -63,11 +127,6 @@ impl Durable {
         c: &ChainedInvokeDetails,
     ) -> Result<String, ErrorObject> {
         let payload = c.input.clone().unwrap_or_else(|| "null".into());
-        let fail = |t: &str, m: String| ErrorObject {
-            error_type: Some(t.into()),
-            error_message: Some(m),
-            ..ErrorObject::default()
-        };
         if let Some(f) = self.functions.get(&c.function_name).cloned() {
             // A durable target: a child execution, named after the parent
             // operation so that a restart finds it instead of starting another.
@@ -84,7 +143,7 @@ impl Durable {
             let child = match self.start_execution_as(&f, arn, Some(name), payload).await {
                 Ok(s) => s.execution.arn,
                 Err(DurableError::Journal(JournalError::ExecutionExists { arn })) => arn,
-                Err(e) => return Err(fail("ChainedInvokeError", e.to_string())),
+                Err(e) => return Err(ErrorType::ChainedInvokeError.error(e.to_string())),
             };
             loop {
                 match self.wait_for_end(&child, Duration::from_secs(3600)).await {
@@ -92,52 +151,21 @@ impl Durable {
                         return Ok(e.result.unwrap_or_else(|| "null".into()));
                     }
                     Ok(e) if e.status.is_terminal() => {
-                        return Err(e.error.unwrap_or_else(|| {
-                            fail(
-                                e.status.as_str(),
-                                format!("execution {child} ended {}", e.status.as_str()),
-                            )
+                        return Err(e.error.unwrap_or_else(|| ErrorObject {
+                            error_type: Some(e.status.as_str().to_owned()),
+                            error_message: Some(format!(
+                                "execution {child} ended {}",
+                                e.status.as_str()
+                            )),
+                            ..ErrorObject::default()
                         }));
                     }
                     Ok(_) => {}
-                    Err(e) => return Err(fail("ChainedInvokeError", e.to_string())),
+                    Err(e) => return Err(ErrorType::ChainedInvokeError.error(e.to_string())),
                 }
             }
         }
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let out = match self.targets.get(&c.function_name) {
-            None => {
-                return Err(fail(
-                    "ResourceNotFoundException",
-                    format!("Function not found: {}", c.function_name),
-                ));
-            }
-            Some(InvokeTarget::Other(f)) => {
-                return Err(fail(
-                    "InvalidParameterValueException",
-                    format!(
-                        "function `{}` is an {} function and cannot be invoked",
-                        f.name,
-                        f.kind.as_str()
-                    ),
-                ));
-            }
-            Some(InvokeTarget::Standard(f)) => {
-                standard::invoke_handler(&self.engine, f, &request_id, payload.as_bytes()).await
-            }
-            Some(InvokeTarget::Managed(pool)) => pool.invoke(&request_id, payload.as_bytes()).await,
-        };
-        match out {
-            Ok((HandlerOutput::Ok(bytes), _)) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-            Ok((
-                HandlerOutput::FunctionError {
-                    error_type,
-                    error_message,
-                },
-                _,
-            )) => Err(fail(&error_type, error_message)),
-            Err(e) => Err(fail(error_type_of(&e), e.to_string())),
-        }
+        self.invoker.invoke(&c.function_name, &payload).await
     }
 
     /// Records the end of a chained invoke and re-invokes its execution.
@@ -150,38 +178,18 @@ impl Durable {
         self.invocation_finished(arn).await;
         let _g = self.lock_execution(arn).await;
         let (execution, op) = self.execution_and_op(arn, Some(op_id)).await?;
-        if execution.status.is_terminal() {
+        let transition = HostTransition::InvokeEnded(outcome);
+        let plan = plan_host(
+            self.clock.now_ms(),
+            Some(&execution),
+            op.as_ref(),
+            transition,
+        )?;
+        if plan.batch.is_empty() {
+            // Ended, or the operation moved on: nothing to record.
             return Ok(());
         }
-        let Some(mut op) = op else {
-            return Ok(());
-        };
-        if op.status != OperationStatus::Started {
-            return Ok(());
-        }
-        op.end_ms = Some(now_ms());
-        let mut b = Batch::default();
-        match outcome {
-            Ok(result) => {
-                op.status = OperationStatus::Succeeded;
-                b.events.push(
-                    NewEvent::for_operation(EventType::ChainedInvokeSucceeded, &op)
-                        .with_details(json!({ "Result": event_result(&result) })),
-                );
-                op.result = Some(result);
-            }
-            Err(error) => {
-                op.status = OperationStatus::Failed;
-                b.events.push(
-                    NewEvent::for_operation(EventType::ChainedInvokeFailed, &op)
-                        .with_details(json!({ "Error": event_error(&error) })),
-                );
-                op.error = Some(error);
-            }
-        }
-        b.operations.push(op);
-        b.execution.invocation_in_progress = Some(true);
-        self.journal.apply(arn, b).await?;
+        self.journal.apply(arn, plan.batch).await?;
         self.schedule(arn);
         Ok(())
     }

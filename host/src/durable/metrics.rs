@@ -1,7 +1,11 @@
-//! Counters of the durable runtime and their Prometheus rendering.
+//! Counters of the durable runtime and their Prometheus rendering. The
+//! gauges come from counters kept as executions start and end (counted from
+//! the journal once, at start), not from a listing per scrape.
 
 use super::{Durable, lock};
-use crate::journal::ExecutionStatus;
+use crate::journal::{ExecutionStatus, JournalError, ListQuery};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters of the durable runtime, for `/metrics`.
@@ -21,6 +25,66 @@ pub struct DurableMetrics {
     pub callbacks: AtomicU64,
     /// Invocations that crashed (trap, timeout, memory).
     pub crashes: AtomicU64,
+    /// RUNNING executions per function.
+    running: Mutex<HashMap<String, u64>>,
+}
+
+impl DurableMetrics {
+    /// Counts an execution of `function` that started.
+    pub fn execution_started(&self, function: &str) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.running).entry(function.to_owned()).or_default() += 1;
+    }
+
+    /// Counts an execution (of `function`, when known) that ended.
+    pub fn execution_ended(&self, function: Option<&str>) {
+        self.ended.fetch_add(1, Ordering::Relaxed);
+        if let Some(f) = function
+            && let Some(n) = lock(&self.running).get_mut(f)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// RUNNING executions of `function`.
+    pub fn running(&self, function: &str) -> u64 {
+        lock(&self.running).get(function).copied().unwrap_or(0)
+    }
+}
+
+/// The function of an execution ARN (`arn:lamina:durable:{function}:{id}`).
+fn function_of(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:lamina:durable:")?
+        .rsplit_once(':')
+        .map(|(f, _)| f)
+}
+
+impl Durable {
+    /// Counts the RUNNING executions of every function, once, at start.
+    pub(super) async fn count_running(&self) -> Result<(), JournalError> {
+        let mut counts: HashMap<String, u64> = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .journal
+                .list_executions(ListQuery {
+                    statuses: vec![ExecutionStatus::Running],
+                    limit: 1000,
+                    after: after.take(),
+                    ..Default::default()
+                })
+                .await?;
+            for e in &page.executions {
+                *counts.entry(e.function.clone()).or_default() += 1;
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        *lock(&self.metrics.running) = counts;
+        Ok(())
+    }
 }
 
 impl Durable {
@@ -94,22 +158,15 @@ impl Durable {
             "Running durable executions: `active` have an invocation running or owed, \
              `waiting` hold no instance.",
         );
-        let active: std::collections::HashSet<String> =
-            lock(&self.active).keys().cloned().collect();
+        let mut busy: HashMap<&str, usize> = HashMap::new();
+        let active = lock(&self.active);
+        for f in active.keys().filter_map(|arn| function_of(arn)) {
+            *busy.entry(f).or_default() += 1;
+        }
         for f in self.functions.values() {
-            let running = self
-                .journal
-                .list_executions(crate::journal::ListQuery {
-                    function: Some(f.name.to_string()),
-                    statuses: vec![ExecutionStatus::Running],
-                    limit: 1_000_000,
-                    ..Default::default()
-                })
-                .await
-                .map(|p| p.executions)
-                .unwrap_or_default();
-            let busy = running.iter().filter(|e| active.contains(&e.arn)).count();
-            for (state, n) in [("active", busy), ("waiting", running.len() - busy)] {
+            let running = usize::try_from(self.metrics.running(&f.name)).unwrap_or(usize::MAX);
+            let busy = busy.get(&*f.name).copied().unwrap_or(0).min(running);
+            for (state, n) in [("active", busy), ("waiting", running - busy)] {
                 let _ = writeln!(
                     out,
                     "lamina_durable_executions{{function=\"{}\",state=\"{state}\"}} {n}",
@@ -117,6 +174,7 @@ impl Durable {
                 );
             }
         }
+        drop(active);
         header(
             out,
             "lamina_durable_instances_live",

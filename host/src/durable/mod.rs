@@ -14,6 +14,7 @@
 //! - `completions`: callbacks, stop, stop of children;
 //! - `chained`: chained invokes;
 //! - `recovery`: what a restart owes (flagged executions, chained invokes);
+//! - [`model`]: the operation state machine, pure: transitions to plans;
 //! - [`metrics`]: counters for `/metrics`;
 //! - [`shapes`]: the AWS JSON shapes of executions, operations and events;
 //! - [`metering`]: wall and active time, operations, bytes and cost.
@@ -32,6 +33,7 @@ mod executor;
 pub mod imports;
 pub mod metering;
 pub mod metrics;
+pub mod model;
 mod recovery;
 pub mod retention;
 mod scheduler;
@@ -39,31 +41,23 @@ pub mod shapes;
 pub mod wit;
 mod wit_convert;
 
-pub use chained::InvokeTarget;
+pub use chained::{HandlerTargets, InvokeFuture, InvokeTarget, Invoker};
 pub use metrics::DurableMetrics;
+pub use model::{CallbackCompletion, EXECUTION_OP_ID, MAX_CRASHES, MAX_DURATION_S, execution_op};
+pub use scheduler::{Clock, SystemClock};
 
 use crate::engine::LaminaEngine;
 use crate::journal::{
-    CreateOutcome, ErrorObject, EventType, Execution, ExecutionStatus, Journal, JournalError,
-    NewEvent, NewExecution, Operation, OperationStatus, OperationType, execution_arn, now_ms,
+    CreateOutcome, Execution, Journal, JournalError, Operation, execution_arn, now_ms,
 };
 use crate::registry::Function;
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 
-/// The longest wait, callback timeout or execution timeout: 366 days.
-pub const MAX_DURATION_S: u64 = 366 * 24 * 3600;
-/// Consecutive crashed invocations (trap, timeout, out of memory) after which
-/// the execution fails with the last crash's error.
-pub const MAX_CRASHES: u32 = 3;
 /// Number of per-execution lock stripes.
 const LOCK_STRIPES: usize = 64;
-/// The id of the EXECUTION operation every execution starts with.
-pub const EXECUTION_OP_ID: &str = "0";
 
 /// Why a durable API request could not be served (mapped to AWS errors).
 #[derive(Debug, thiserror::Error)]
@@ -85,38 +79,14 @@ pub enum DurableError {
     Journal(#[from] JournalError),
 }
 
-impl DurableError {
-    /// The AWS error type (`__type`).
-    pub fn aws_type(&self) -> &'static str {
-        match self {
-            DurableError::NotFound(_) => "ResourceNotFoundException",
-            DurableError::Invalid(_) => "InvalidParameterValueException",
-            DurableError::AlreadyStarted(_) => "DurableExecutionAlreadyStartedException",
-            DurableError::CallbackTimedOut(_) => "CallbackTimeoutException",
-            DurableError::Journal(_) => "ServiceException",
+impl From<model::Rejection> for DurableError {
+    fn from(r: model::Rejection) -> Self {
+        match r {
+            model::Rejection::Invalid(m) => DurableError::Invalid(m),
+            model::Rejection::NotFound(m) => DurableError::NotFound(m),
+            model::Rejection::CallbackTimedOut(m) => DurableError::CallbackTimedOut(m),
         }
     }
-
-    /// The HTTP status.
-    pub fn status(&self) -> u16 {
-        match self {
-            DurableError::NotFound(_) => 404,
-            DurableError::Invalid(_) | DurableError::CallbackTimedOut(_) => 400,
-            DurableError::AlreadyStarted(_) => 409,
-            DurableError::Journal(_) => 500,
-        }
-    }
-}
-
-/// How an external system completes a callback.
-#[derive(Debug, Clone)]
-pub enum CallbackCompletion {
-    /// Success with a result (JSON text).
-    Success(String),
-    /// Failure with an error.
-    Failure(ErrorObject),
-    /// Still working: moves the heartbeat timeout.
-    Heartbeat,
 }
 
 /// The result of starting an execution.
@@ -133,7 +103,12 @@ pub struct Durable {
     journal: Arc<dyn Journal>,
     engine: Arc<LaminaEngine>,
     functions: BTreeMap<String, Arc<Function>>,
-    targets: BTreeMap<String, InvokeTarget>,
+    /// Runs chained invokes of functions that are not durable.
+    invoker: Arc<dyn Invoker>,
+    /// Where host-side transitions and the scheduler get the time.
+    clock: Arc<dyn Clock>,
+    /// Who this host is when it claims executions and timers.
+    owner: String,
     /// Executions with an invocation loop running, and whether another
     /// invocation is owed when the current one ends.
     active: Mutex<HashMap<String, bool>>,
@@ -167,6 +142,22 @@ impl Durable {
         functions: impl IntoIterator<Item = Arc<Function>>,
         targets: BTreeMap<String, InvokeTarget>,
     ) -> Result<Arc<Self>, JournalError> {
+        let invoker = Arc::new(HandlerTargets {
+            engine: engine.clone(),
+            targets,
+        });
+        Self::start_with(engine, journal, functions, invoker, Arc::new(SystemClock)).await
+    }
+
+    /// [`Durable::start`] with the parts a host may choose: what runs
+    /// chained invokes of non-durable functions, and the clock.
+    pub async fn start_with(
+        engine: Arc<LaminaEngine>,
+        journal: Arc<dyn Journal>,
+        functions: impl IntoIterator<Item = Arc<Function>>,
+        invoker: Arc<dyn Invoker>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, JournalError> {
         let durable = Arc::new(Durable {
             journal,
             engine,
@@ -174,7 +165,9 @@ impl Durable {
                 .into_iter()
                 .map(|f| (f.name.to_string(), f))
                 .collect(),
-            targets,
+            invoker,
+            clock,
+            owner: format!("lamina-{}", uuid::Uuid::new_v4().simple()),
             active: Mutex::default(),
             invoking: Mutex::default(),
             locks: (0..LOCK_STRIPES)
@@ -184,6 +177,7 @@ impl Durable {
             timer_wake: Notify::new(),
             metrics: DurableMetrics::default(),
         });
+        durable.count_running().await?;
         durable.recover().await?;
         tokio::spawn(durable.clone().timer_loop());
         Ok(durable)
@@ -250,34 +244,23 @@ impl Durable {
         name: Option<String>,
         input: String,
     ) -> Result<Started, DurableError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let timeout_s = f.config.execution_timeout_s.clamp(1, MAX_DURATION_S);
         let name = name.unwrap_or_else(|| arn.rsplit(':').next().unwrap_or(&arn).to_string());
-        let new = NewExecution {
-            arn: arn.clone(),
-            function: f.name.to_string(),
-            name: Some(name.clone()),
-            input: input.clone(),
-            start_ms: now,
-            deadline_ms: Some(now + timeout_s * 1000),
-            invocation_in_progress: true,
-            code_sha256: Some(f.code_sha256.clone()),
-            operations: vec![Operation::new(
-                EXECUTION_OP_ID,
-                OperationType::Execution,
-                OperationStatus::Started,
-                now,
-            )],
-            events: vec![
-                NewEvent::new(EventType::ExecutionStarted).with_details(json!({
-                    "Input": shapes::event_input(&input),
-                    "ExecutionTimeout": timeout_s,
-                })),
-            ],
-        };
+        let new = model::plan_start(
+            now,
+            model::ExecutionStart {
+                arn: arn.clone(),
+                function: f.name.to_string(),
+                name: name.clone(),
+                input,
+                timeout_s,
+                code_sha256: Some(f.code_sha256.clone()),
+            },
+        );
         match self.journal.create_execution(new).await? {
             CreateOutcome::Created(execution) => {
-                self.metrics.started.fetch_add(1, Ordering::Relaxed);
+                self.metrics.execution_started(&f.name);
                 tracing::info!(function = %f.name, execution = %arn, "execution started");
                 self.schedule(&execution.arn);
                 Ok(Started {
@@ -343,33 +326,16 @@ impl Durable {
         Ok((execution, op))
     }
 
-    fn notify_end(&self, arn: &str) {
-        self.metrics.ended.fetch_add(1, Ordering::Relaxed);
+    /// Counts the end of execution `arn` (of `function`, when known) and
+    /// wakes whoever waits for it.
+    fn notify_end(&self, arn: &str, function: Option<&str>) {
+        self.metrics.execution_ended(function);
         if let Some(ws) = lock(&self.waiters).remove(arn) {
             for w in ws {
                 let _ = w.send(());
             }
         }
     }
-}
-
-/// The EXECUTION operation of an execution that ended with `status` at `end_ms`.
-fn execution_op(start_ms: u64, status: ExecutionStatus, end_ms: u64) -> Operation {
-    let op_status = match status {
-        ExecutionStatus::Running => OperationStatus::Started,
-        ExecutionStatus::Succeeded => OperationStatus::Succeeded,
-        ExecutionStatus::Failed => OperationStatus::Failed,
-        ExecutionStatus::TimedOut => OperationStatus::TimedOut,
-        ExecutionStatus::Stopped => OperationStatus::Stopped,
-    };
-    let mut op = Operation::new(
-        EXECUTION_OP_ID,
-        OperationType::Execution,
-        op_status,
-        start_ms,
-    );
-    op.end_ms = Some(end_ms);
-    op
 }
 
 /// Runs `work` in a task of its own and waits for it. A request handler's

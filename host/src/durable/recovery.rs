@@ -1,23 +1,34 @@
-//! Recovery after a restart: re-invokes every execution that was
-//! mid-invocation and resumes the chained invokes that had not completed.
+//! Recovery after a restart: claims the executions that were
+//! mid-invocation (RUNNING with `invocation_in_progress` set) for this host
+//! and re-invokes them, and resumes the chained invokes that had not
+//! completed.
 
 use super::Durable;
 use crate::journal::{ExecutionStatus, JournalError, OperationStatus, OperationType};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long recovered executions are this host's before another may claim them.
+const RECOVERY_LEASE: Duration = Duration::from_secs(60);
 
 impl Durable {
     /// Schedules what the journal says is owed: every execution flagged
     /// mid-invocation, and the targets of unfinished chained invokes.
     pub(super) async fn recover(self: &Arc<Self>) -> Result<(), JournalError> {
-        let owed = self.journal.executions_needing_recovery().await?;
+        // The redb and in-memory journals grant every claim to their one
+        // process, so one claim without a limit takes all that is owed.
+        let owed = self
+            .journal
+            .claim_runnable(&self.owner, RECOVERY_LEASE, usize::MAX)
+            .await?;
         if !owed.is_empty() {
             tracing::info!(
                 executions = owed.len(),
                 "recovering executions that were mid-invocation"
             );
         }
-        for e in owed {
-            self.schedule(&e.arn);
+        for claim in owed {
+            self.schedule(&claim.item.arn);
         }
         self.resume_chained_invokes().await?;
         Ok(())

@@ -1,34 +1,45 @@
 //! The scheduler: one task that sleeps until the earliest journaled timer
 //! (or a wake-up when a timer is set) and handles the due ones: a wait
 //! ends, a step retry becomes ready, a callback or the execution times out.
+//! Time comes from an injected [`Clock`]; due timers are claimed from the
+//! journal for this host ([`crate::journal::Journal::claim_due_timers`]).
 
-use super::shapes::event_error;
-use super::{Durable, execution_op};
-use crate::journal::{
-    Batch, ErrorObject, EventType, ExecutionStatus, NewEvent, OperationStatus, Timer, TimerKind,
-    TimerRef, now_ms,
-};
-use serde_json::json;
+use super::Durable;
+use super::model::{HostTransition, plan_host};
+use crate::journal::{JournalError, Timer};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// Most timers one tick claims.
+const TICK_LIMIT: usize = 256;
+/// How long a claimed timer is this host's to handle.
+const TIMER_LEASE: Duration = Duration::from_secs(60);
+/// The longest the scheduler sleeps without looking at the journal.
+const MAX_SLEEP_MS: u64 = 60_000;
+
+/// Where the scheduler and the host-side transitions get the time.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        crate::journal::now_ms()
+    }
+}
+
 impl Durable {
     pub(super) async fn timer_loop(self: Arc<Self>) {
         loop {
-            let now = now_ms();
-            match self.journal.due_timers(now, 256).await {
-                Ok(due) => {
-                    let full = due.len() == 256;
-                    let fired = due.into_iter().map(|t| {
-                        let me = self.clone();
-                        async move { me.fire(t).await }
-                    });
-                    futures::future::join_all(fired).await;
-                    if full {
-                        continue;
-                    }
-                }
+            match self.tick(self.clock.now_ms()).await {
+                Ok(n) if n == TICK_LIMIT => continue,
+                Ok(_) => {}
                 Err(e) => {
                     tracing::error!("reading due timers: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -36,7 +47,9 @@ impl Durable {
                 }
             }
             let next = self.journal.next_timer_due().await.ok().flatten();
-            let wait = next.map_or(60_000, |d| d.saturating_sub(now_ms()).min(60_000));
+            let wait = next.map_or(MAX_SLEEP_MS, |d| {
+                d.saturating_sub(self.clock.now_ms()).min(MAX_SLEEP_MS)
+            });
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(wait)) => {}
                 () = self.timer_wake.notified() => {}
@@ -44,132 +57,54 @@ impl Durable {
         }
     }
 
+    /// Claims the timers due at `now` (at most [`TICK_LIMIT`]) and handles
+    /// them; returns how many were claimed.
+    pub async fn tick(self: &Arc<Self>, now: u64) -> Result<usize, JournalError> {
+        let due = self
+            .journal
+            .claim_due_timers(&self.owner, now, TIMER_LEASE, TICK_LIMIT)
+            .await?;
+        let claimed = due.len();
+        let fired = due.into_iter().map(|claim| {
+            let me = self.clone();
+            async move { me.fire(claim.item).await }
+        });
+        futures::future::join_all(fired).await;
+        Ok(claimed)
+    }
+
     /// Handles one due timer in one batch that also removes it.
     async fn fire(self: Arc<Self>, t: Timer) {
         self.metrics.timers_fired.fetch_add(1, Ordering::Relaxed);
         let _g = self.lock_execution(&t.arn).await;
-        let slot = t.slot();
-        let clear_only = Batch {
-            clear_timers: vec![slot.clone()],
-            allow_after_end: true,
-            ..Batch::default()
-        };
         let (execution, op) = match self.execution_and_op(&t.arn, t.op_id.as_deref()).await {
-            Ok(v) => v,
+            Ok((execution, op)) => (Some(execution), op),
             Err(e) => {
                 tracing::warn!(execution = %t.arn, "timer for an unreadable execution: {e}");
-                let _ = self.journal.apply(&t.arn, clear_only).await;
+                (None, None)
+            }
+        };
+        let transition = HostTransition::TimerFired(t.clone());
+        let plan = match plan_host(
+            self.clock.now_ms(),
+            execution.as_ref(),
+            op.as_ref(),
+            transition,
+        ) {
+            Ok(plan) => plan,
+            Err(e) => {
+                tracing::error!(execution = %t.arn, "planning a {} timer: {e}", t.kind);
                 return;
             }
         };
-        if execution.status.is_terminal() {
-            let _ = self.journal.apply(&t.arn, clear_only).await;
-            return;
-        }
-        let now = now_ms();
-        let mut b = Batch {
-            clear_timers: vec![slot],
-            ..Batch::default()
-        };
-        let mut runnable = true;
-        match (t.kind, op) {
-            (TimerKind::ExecutionTimeout, _) => {
-                let error = ErrorObject {
-                    error_type: Some("ExecutionTimedOut".into()),
-                    error_message: Some("the execution timeout passed".into()),
-                    ..ErrorObject::default()
-                };
-                b.events.push(
-                    NewEvent::new(EventType::ExecutionTimedOut)
-                        .with_details(json!({ "Error": event_error(&error) })),
-                );
-                b.execution.status = Some(ExecutionStatus::TimedOut);
-                b.execution.error = Some(error);
-                b.execution.end_ms = Some(now);
-                b.operations.push(execution_op(
-                    execution.start_ms,
-                    ExecutionStatus::TimedOut,
-                    now,
-                ));
-                b.execution.invocation_in_progress = Some(false);
-                runnable = false;
-            }
-            (TimerKind::WaitEnd, Some(mut op)) if op.status == OperationStatus::Started => {
-                let secs = op
-                    .wait
-                    .as_ref()
-                    .map_or(0, |w| w.scheduled_end_ms.saturating_sub(op.start_ms) / 1000);
-                op.status = OperationStatus::Succeeded;
-                op.end_ms = Some(now);
-                b.events.push(
-                    NewEvent::for_operation(EventType::WaitSucceeded, &op)
-                        .with_details(json!({ "Duration": secs })),
-                );
-                b.operations.push(op);
-            }
-            (TimerKind::StepRetry, Some(mut op)) if op.status == OperationStatus::Pending => {
-                op.status = OperationStatus::Ready;
-                b.operations.push(op);
-            }
-            (TimerKind::CallbackTimeout | TimerKind::CallbackHeartbeat, Some(mut op))
-                if op.status == OperationStatus::Started =>
-            {
-                let cb = op.callback.clone().unwrap_or_default();
-                let message = if t.kind == TimerKind::CallbackTimeout {
-                    format!(
-                        "callback timed out after {} s",
-                        cb.timeout_s.unwrap_or_default()
-                    )
-                } else {
-                    format!(
-                        "no heartbeat within {} s",
-                        cb.heartbeat_timeout_s.unwrap_or_default()
-                    )
-                };
-                let error_type = if t.kind == TimerKind::CallbackTimeout {
-                    "Callback.Timeout"
-                } else {
-                    "Callback.Heartbeat"
-                };
-                let error = ErrorObject {
-                    error_type: Some(error_type.into()),
-                    error_message: Some(message),
-                    ..ErrorObject::default()
-                };
-                op.status = OperationStatus::TimedOut;
-                op.end_ms = Some(now);
-                op.error = Some(error.clone());
-                b.events.push(
-                    NewEvent::for_operation(EventType::CallbackTimedOut, &op)
-                        .with_details(json!({ "Error": event_error(&error) })),
-                );
-                b.operations.push(op);
-                for kind in [TimerKind::CallbackTimeout, TimerKind::CallbackHeartbeat] {
-                    if kind != t.kind {
-                        b.clear_timers.push(TimerRef {
-                            kind,
-                            op_id: t.op_id.clone(),
-                        });
-                    }
-                }
-            }
-            _ => {
-                // The operation moved on (completed, or was retried) before
-                // its timer fired: only remove the timer.
-                runnable = false;
-            }
-        }
-        if runnable {
-            b.execution.invocation_in_progress = Some(true);
-        }
-        let ended = b.execution.status.is_some();
-        match self.journal.apply(&t.arn, b).await {
+        let (runnable, ends) = (plan.runnable, plan.ends.is_some());
+        match self.journal.apply(&t.arn, plan.batch).await {
             Ok(_) => {
                 if runnable {
                     self.schedule(&t.arn);
                 }
-                if ended {
-                    self.notify_end(&t.arn);
+                if ends {
+                    self.notify_end(&t.arn, execution.as_ref().map(|e| e.function.as_str()));
                 }
             }
             Err(e) => tracing::error!(execution = %t.arn, "handling a {} timer: {e}", t.kind),

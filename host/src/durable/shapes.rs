@@ -1,7 +1,7 @@
 //! JSON in the shapes of the botocore Lambda model (2025-12-01 durable
 //! APIs): executions, operations and history events.
 
-use crate::journal::{ErrorObject, Execution, HistoryEvent, Operation, OperationType};
+use crate::journal::{Execution, HistoryEvent, Operation, OperationType};
 use serde_json::{Map, Value, json};
 
 /// An AWS timestamp: seconds since the Unix epoch, with milliseconds.
@@ -15,21 +15,6 @@ pub fn timestamp(ms: u64) -> Value {
 /// `Truncated` flag set; for an `ErrorObject` the limit applies to its
 /// strings together.
 pub const HISTORY_PAYLOAD_LIMIT: usize = 6_291_456;
-
-/// An `EventResult` carrying `payload`.
-pub fn event_result(payload: &str) -> Value {
-    json!({ "Payload": payload })
-}
-
-/// An `EventInput` carrying `payload`.
-pub fn event_input(payload: &str) -> Value {
-    json!({ "Payload": payload })
-}
-
-/// An `EventError` carrying `error`.
-pub fn event_error(error: &ErrorObject) -> Value {
-    json!({ "Payload": error })
-}
 
 /// The ARN-like id of a function on this host.
 pub fn function_arn(function: &str) -> String {

@@ -77,3 +77,14 @@ pub fn op_to_wit(op: &Operation) -> wit::Operation {
         wait_end_ms: op.wait.as_ref().map(|w| w.scheduled_end_ms),
     }
 }
+
+impl From<wit::OpRef> for super::model::OpRef {
+    fn from(op: wit::OpRef) -> Self {
+        super::model::OpRef {
+            id: op.id,
+            parent_id: op.parent_id,
+            name: op.name,
+            sub_type: op.sub_type,
+        }
+    }
+}

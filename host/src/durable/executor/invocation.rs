@@ -2,11 +2,11 @@
 //! and what it produced.
 
 use super::super::imports::DurableInvocation;
+use super::super::model::{ErrorType, is_waiting};
 use super::super::{Durable, wit};
-use crate::api::lambda::error_type_of;
 use crate::engine::InstanceUse;
 use crate::error::InvokeError;
-use crate::journal::{JournalError, Operation, OperationStatus, OperationType, now_ms};
+use crate::journal::{JournalError, now_ms};
 use crate::metrics::LiveInstance;
 use crate::modes::standard::{self, TIMEOUT_GRACE, classify, timeout_error};
 use crate::registry::Pre;
@@ -29,23 +29,18 @@ pub(super) struct Invoked {
     pub(super) waiting: bool,
 }
 
-/// Whether `op` waits for something the host will complete.
-fn is_waiting(op: &Operation) -> bool {
-    match op.op_type {
-        OperationType::Wait | OperationType::Callback | OperationType::ChainedInvoke => {
-            op.status == OperationStatus::Started
-        }
-        OperationType::Step => {
-            matches!(op.status, OperationStatus::Pending | OperationStatus::Ready)
-        }
-        OperationType::Execution | OperationType::Context => false,
-    }
+/// Lambda's error type of a crash.
+fn error_type_of(e: &InvokeError) -> &'static str {
+    ErrorType::of_invoke_error(e).as_str()
 }
 
 impl Durable {
     /// Runs the handler once in a fresh instance; `None` when there is
     /// nothing to run (ended, unknown or no longer served).
-    pub(super) async fn invoke_once(self: &Arc<Self>, arn: &str) -> Result<Option<Invoked>, JournalError> {
+    pub(super) async fn invoke_once(
+        self: &Arc<Self>,
+        arn: &str,
+    ) -> Result<Option<Invoked>, JournalError> {
         let Some(exec) = self.journal.get_execution(arn).await? else {
             return Ok(None);
         };

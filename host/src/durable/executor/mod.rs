@@ -5,6 +5,7 @@
 mod invocation;
 mod outcome;
 
+use super::model::ErrorType;
 use super::{Durable, DurableError, LOCK_STRIPES, lock};
 use crate::error::InvokeError;
 use crate::journal::now_ms;
@@ -107,7 +108,7 @@ impl Durable {
                             function: String::new(),
                             message: e.to_string(),
                         },
-                        "Runtime.InstantiateError",
+                        ErrorType::RuntimeInstantiate.as_str(),
                     )),
                     start_ms: now_ms(),
                     end_ms: now_ms(),
