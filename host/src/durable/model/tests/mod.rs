@@ -6,6 +6,7 @@
 
 mod guest;
 mod host;
+mod invocation;
 
 use super::*;
 use crate::journal::{
