@@ -47,9 +47,7 @@ pub use model::{CallbackCompletion, EXECUTION_OP_ID, MAX_CRASHES, MAX_DURATION_S
 pub use scheduler::{Clock, SystemClock};
 
 use crate::engine::LaminaEngine;
-use crate::journal::{
-    CreateOutcome, Execution, Journal, JournalError, Operation, execution_arn, now_ms,
-};
+use crate::journal::{CreateOutcome, Execution, Journal, JournalError, Operation, execution_arn};
 use crate::registry::Function;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -209,7 +207,7 @@ impl Durable {
             .functions
             .get(&e.function)
             .map_or(0, |f| f.config.memory_mb);
-        metering::metering_json(e, memory_mb, now_ms())
+        shapes::metering(&metering::usage(e, memory_mb, self.clock.now_ms()))
     }
 
     /// Tells the scheduler that a timer was set.

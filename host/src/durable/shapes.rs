@@ -1,6 +1,7 @@
 //! JSON in the shapes of the botocore Lambda model (2025-12-01 durable
 //! APIs): executions, operations and history events.
 
+use super::metering::Usage;
 use crate::journal::{Execution, HistoryEvent, Operation, OperationType};
 use serde_json::{Map, Value, json};
 
@@ -61,6 +62,28 @@ pub fn execution_detail(e: &Execution, input: Option<&str>, metering: Value) -> 
         v["CodeSha256"] = json!(sha256);
     }
     v
+}
+
+/// Lamina's `Metering` of an execution (`WallTimeMs`, `ActiveComputeMs`,
+/// `Invocations`, `Operations`, `BytesJournaled`, `MemoryMb` and `Cost` in
+/// USD by item).
+pub fn metering(u: &Usage) -> Value {
+    json!({
+        "WallTimeMs": u.wall_ms,
+        "ActiveComputeMs": u.active_compute_ms,
+        "Invocations": u.invocations,
+        "Operations": u.operations,
+        "BytesJournaled": u.bytes_journaled,
+        "MemoryMb": u.memory_mb,
+        "Cost": {
+            "Compute": u.compute,
+            "Requests": u.requests,
+            "Operations": u.operation_cost,
+            "DataWritten": u.written,
+            "DataRetained": u.retained,
+            "Total": u.total(),
+        },
+    })
 }
 
 /// An `Event` of the history; without `include_data` (AWS's
