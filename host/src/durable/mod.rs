@@ -36,6 +36,8 @@ pub mod metrics;
 pub mod model;
 mod recovery;
 pub mod retention;
+#[cfg(test)]
+mod runtime_tests;
 mod scheduler;
 pub mod shapes;
 pub mod wit;

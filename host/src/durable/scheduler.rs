@@ -58,7 +58,7 @@ impl Durable {
     }
 
     /// Claims the timers due at `now` (at most [`TICK_LIMIT`]) and handles
-    /// them; returns how many were claimed.
+    /// them as of `now`; returns how many were claimed.
     pub async fn tick(self: &Arc<Self>, now: u64) -> Result<usize, JournalError> {
         let due = self
             .journal
@@ -67,14 +67,14 @@ impl Durable {
         let claimed = due.len();
         let fired = due.into_iter().map(|claim| {
             let me = self.clone();
-            async move { me.fire(claim.item).await }
+            async move { me.fire(claim.item, now).await }
         });
         futures::future::join_all(fired).await;
         Ok(claimed)
     }
 
-    /// Handles one due timer in one batch that also removes it.
-    async fn fire(self: Arc<Self>, t: Timer) {
+    /// Handles one due timer at `now` in one batch that also removes it.
+    async fn fire(self: Arc<Self>, t: Timer, now: u64) {
         self.metrics.timers_fired.fetch_add(1, Ordering::Relaxed);
         let _g = self.lock_execution(&t.arn).await;
         let (execution, op) = match self.execution_and_op(&t.arn, t.op_id.as_deref()).await {
@@ -85,12 +85,7 @@ impl Durable {
             }
         };
         let transition = HostTransition::TimerFired(t.clone());
-        let plan = match plan_host(
-            self.clock.now_ms(),
-            execution.as_ref(),
-            op.as_ref(),
-            transition,
-        ) {
+        let plan = match plan_host(now, execution.as_ref(), op.as_ref(), transition) {
             Ok(plan) => plan,
             Err(e) => {
                 tracing::error!(execution = %t.arn, "planning a {} timer: {e}", t.kind);
