@@ -14,6 +14,7 @@
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
 //! - [`journal`]: the durable-execution journal (trait and redb implementation);
+//! - [`names`]: function names from plain names, partial and full ARNs;
 //! - [`outbound`]: the allowlist for guests' outgoing HTTP requests;
 //! - [`symlinks`]: guest symlinks may not point out of a preopened directory;
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
@@ -34,6 +35,7 @@ pub mod guest_log;
 pub mod journal;
 pub mod metrics;
 pub mod modes;
+pub mod names;
 pub mod outbound;
 pub mod registry;
 pub mod runtime;

@@ -32,11 +32,22 @@ fn error(e: &DurableError) -> Response {
             format!("Durable execution not found: {arn}"),
         );
     }
-    aws_error(
-        StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        e.aws_type(),
-        e.to_string(),
-    )
+    let (status, aws_type) = aws_error_of(e);
+    aws_error(status, aws_type, e.to_string())
+}
+
+/// The HTTP status and AWS error type (`__type`) of a durable error.
+pub fn aws_error_of(e: &DurableError) -> (StatusCode, &'static str) {
+    match e {
+        DurableError::NotFound(_) => (StatusCode::NOT_FOUND, "ResourceNotFoundException"),
+        DurableError::Invalid(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValueException"),
+        DurableError::AlreadyStarted(_) => (
+            StatusCode::CONFLICT,
+            "DurableExecutionAlreadyStartedException",
+        ),
+        DurableError::CallbackTimedOut(_) => (StatusCode::BAD_REQUEST, "CallbackTimeoutException"),
+        DurableError::Journal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Response {

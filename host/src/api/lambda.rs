@@ -6,8 +6,10 @@ use super::response::{Response, add_request_id, add_timing, aws_error, full};
 use super::server::ApiBody as Incoming;
 use super::server::{Host, new_request_id, read_body};
 use crate::config::FunctionKind;
+use crate::durable::model::ErrorType;
 use crate::error::InvokeError;
 use crate::modes::standard::{self, HandlerOutput};
+pub use crate::names::function_name;
 use http::{HeaderValue, Method, StatusCode};
 use std::sync::Arc;
 
@@ -299,16 +301,7 @@ fn invoke_error(e: &InvokeError) -> Response {
 /// Lambda's `errorType` for a failed invocation (`Runtime.Trap`,
 /// `Sandbox.Timedout`, ...).
 pub fn error_type_of(e: &InvokeError) -> &'static str {
-    match e {
-        InvokeError::Trap { .. } | InvokeError::NoResponse { .. } => "Runtime.Trap",
-        InvokeError::Exited { .. } => "Runtime.ExitError",
-        InvokeError::Timeout { .. } => "Sandbox.Timedout",
-        InvokeError::MemoryLimit { .. } => "Runtime.OutOfMemory",
-        InvokeError::EnvironmentRecycled { .. } => "Runtime.EnvironmentRecycled",
-        InvokeError::InitFailed { .. } => "Runtime.InitError",
-        InvokeError::Instantiate { .. } => "Runtime.InstantiateError",
-        _ => "Runtime.Error",
-    }
+    ErrorType::of_invoke_error(e).as_str()
 }
 
 /// An empty response with `status`.
@@ -316,20 +309,6 @@ pub(crate) fn status_only(status: StatusCode) -> Response {
     let mut resp = hyper::Response::new(full(bytes::Bytes::new()));
     *resp.status_mut() = status;
     resp
-}
-
-/// Accepts a plain name, a partial ARN (`123:function:name`) or a full ARN,
-/// with or without a `:qualifier`.
-pub fn function_name(raw: &str) -> String {
-    // `function` is matched as a whole ARN field, so that a function whose
-    // name ends in `function` keeps its name when a qualifier follows.
-    let fields: Vec<&str> = raw.split(':').collect();
-    let name = match fields.as_slice() {
-        ["arn", _, _, _, _, "function", name, ..] | [_, "function", name, ..] => name,
-        [name, ..] => name,
-        [] => raw,
-    };
-    (*name).to_string()
 }
 
 /// Decodes `%XX` escapes in a path segment (ARNs arrive as `arn%3Aaws%3A...`).

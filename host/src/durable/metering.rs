@@ -3,7 +3,6 @@
 //! requests plus durable operations, data written and data retained.
 
 use crate::journal::Execution;
-use serde_json::{Value, json};
 
 /// USD per GB-second of active compute.
 pub const PRICE_GB_SECOND: f64 = 0.000_016_666_7;
@@ -19,34 +18,58 @@ pub const PRICE_GB_MONTH: f64 = 0.15;
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;
 const MONTH_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 
-/// The metering of `e` at `now_ms` for a function with `memory_mb`, as JSON
-/// (`WallTimeMs`, `ActiveComputeMs`, `Invocations`, `Operations`,
-/// `BytesJournaled` and `Cost` in USD by item).
-pub fn metering_json(e: &Execution, memory_mb: u64, now_ms: u64) -> Value {
+/// What an execution used and what it costs, by item (USD).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    /// Wall-clock time so far, in ms.
+    pub wall_ms: u64,
+    /// Active compute, in ms.
+    pub active_compute_ms: f64,
+    /// Invocations (first run and replays).
+    pub invocations: u64,
+    /// Billable durable operations.
+    pub operations: u64,
+    /// Bytes written to the journal.
+    pub bytes_journaled: u64,
+    /// The function's memory, in MB.
+    pub memory_mb: u64,
+    /// Active compute cost.
+    pub compute: f64,
+    /// Request cost.
+    pub requests: f64,
+    /// Operation cost.
+    pub operation_cost: f64,
+    /// Data-written cost.
+    pub written: f64,
+    /// Data-retained cost.
+    pub retained: f64,
+}
+
+impl Usage {
+    /// The total cost.
+    pub fn total(&self) -> f64 {
+        self.compute + self.requests + self.operation_cost + self.written + self.retained
+    }
+}
+
+/// The usage of `e` at `now_ms` for a function with `memory_mb`.
+pub fn usage(e: &Execution, memory_mb: u64, now_ms: u64) -> Usage {
     let m = &e.metering;
     let wall_ms = e.wall_ms(now_ms);
     let active_s = m.active_compute_us as f64 / 1e6;
     let gb = memory_mb as f64 / 1024.0;
     let bytes = m.bytes_journaled as f64;
-    let compute = active_s * gb * PRICE_GB_SECOND;
-    let requests = m.invocations as f64 * PRICE_REQUEST;
-    let operations = m.operations as f64 * PRICE_OPERATION;
-    let written = bytes / GB * PRICE_GB_WRITTEN;
-    let retained = bytes / GB * (wall_ms as f64 / MONTH_MS) * PRICE_GB_MONTH;
-    json!({
-        "WallTimeMs": wall_ms,
-        "ActiveComputeMs": m.active_compute_us as f64 / 1000.0,
-        "Invocations": m.invocations,
-        "Operations": m.operations,
-        "BytesJournaled": m.bytes_journaled,
-        "MemoryMb": memory_mb,
-        "Cost": {
-            "Compute": compute,
-            "Requests": requests,
-            "Operations": operations,
-            "DataWritten": written,
-            "DataRetained": retained,
-            "Total": compute + requests + operations + written + retained,
-        },
-    })
+    Usage {
+        wall_ms,
+        active_compute_ms: m.active_compute_us as f64 / 1000.0,
+        invocations: m.invocations,
+        operations: m.operations,
+        bytes_journaled: m.bytes_journaled,
+        memory_mb,
+        compute: active_s * gb * PRICE_GB_SECOND,
+        requests: m.invocations as f64 * PRICE_REQUEST,
+        operation_cost: m.operations as f64 * PRICE_OPERATION,
+        written: bytes / GB * PRICE_GB_WRITTEN,
+        retained: bytes / GB * (wall_ms as f64 / MONTH_MS) * PRICE_GB_MONTH,
+    }
 }

@@ -1,7 +1,8 @@
 //! JSON in the shapes of the botocore Lambda model (2025-12-01 durable
 //! APIs): executions, operations and history events.
 
-use crate::journal::{ErrorObject, Execution, HistoryEvent, Operation, OperationType};
+use super::metering::Usage;
+use crate::journal::{Execution, HistoryEvent, Operation, OperationType};
 use serde_json::{Map, Value, json};
 
 /// An AWS timestamp: seconds since the Unix epoch, with milliseconds.
@@ -15,21 +16,6 @@ pub fn timestamp(ms: u64) -> Value {
 /// `Truncated` flag set; for an `ErrorObject` the limit applies to its
 /// strings together.
 pub const HISTORY_PAYLOAD_LIMIT: usize = 6_291_456;
-
-/// An `EventResult` carrying `payload`.
-pub fn event_result(payload: &str) -> Value {
-    json!({ "Payload": payload })
-}
-
-/// An `EventInput` carrying `payload`.
-pub fn event_input(payload: &str) -> Value {
-    json!({ "Payload": payload })
-}
-
-/// An `EventError` carrying `error`.
-pub fn event_error(error: &ErrorObject) -> Value {
-    json!({ "Payload": error })
-}
 
 /// The ARN-like id of a function on this host.
 pub fn function_arn(function: &str) -> String {
@@ -76,6 +62,28 @@ pub fn execution_detail(e: &Execution, input: Option<&str>, metering: Value) -> 
         v["CodeSha256"] = json!(sha256);
     }
     v
+}
+
+/// Lamina's `Metering` of an execution (`WallTimeMs`, `ActiveComputeMs`,
+/// `Invocations`, `Operations`, `BytesJournaled`, `MemoryMb` and `Cost` in
+/// USD by item).
+pub fn metering(u: &Usage) -> Value {
+    json!({
+        "WallTimeMs": u.wall_ms,
+        "ActiveComputeMs": u.active_compute_ms,
+        "Invocations": u.invocations,
+        "Operations": u.operations,
+        "BytesJournaled": u.bytes_journaled,
+        "MemoryMb": u.memory_mb,
+        "Cost": {
+            "Compute": u.compute,
+            "Requests": u.requests,
+            "Operations": u.operation_cost,
+            "DataWritten": u.written,
+            "DataRetained": u.retained,
+            "Total": u.total(),
+        },
+    })
 }
 
 /// An `Event` of the history; without `include_data` (AWS's
