@@ -35,8 +35,9 @@ const text = async (page, id) => ((await byId(page, id).first().textContent()) |
 
 /**
  * Runs in the page: every word of every visible table cell whose pieces lie
- * on more than one line. A word wider than its cell cannot fit on one line
- * and is allowed to break (a long JSON token in the history's details).
+ * on more than one line. Only a cell that opts in with `overflow-wrap:
+ * anywhere` (the history's details) may break a word, and only one wider
+ * than the whole cell (a long JSON token).
  */
 function brokenWords() {
   const bad = [];
@@ -45,6 +46,7 @@ function brokenWords() {
     if (box.width < 2 || box.height < 2) continue; // the narrow layout's clipped header
     const cs = getComputedStyle(cell);
     const inner = cell.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    const mayBreak = cs.overflowWrap === 'anywhere';
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const re = /\S+/g;
@@ -57,7 +59,7 @@ function brokenWords() {
         for (const r of rects) if (!lines.some((t) => Math.abs(t - r.top) < 3)) lines.push(r.top);
         if (lines.length < 2) continue;
         const width = rects.reduce((sum, r) => sum + r.width, 0);
-        if (width > inner + 1) continue;
+        if (mayBreak && width > inner + 1) continue;
         const column = cell.dataset.label || cell.closest('table')?.querySelectorAll('thead th')[cell.cellIndex]?.textContent;
         bad.push(`"${m[0]}" in ${cell.tagName.toLowerCase()} ${column ? `(${column.trim()}) ` : ''}` +
           `over ${lines.length} lines, ${Math.round(width)} px in a ${Math.round(inner)} px cell`);
