@@ -99,8 +99,8 @@ export function meteringPanel(detail, samples, width) {
     </dl>
     <figure class="chart-box">
       ${meteringChart(samples, width)}
-      <figcaption class="legend"><span class="key wall-key" aria-hidden="true"></span> wall time (solid)
-        <span class="key active-key" aria-hidden="true"></span> active compute (dashed, squares: one per poll)</figcaption>
+      <figcaption class="legend"><span class="legend-item"><span class="key wall-key" aria-hidden="true"></span> wall time (solid)</span>
+        <span class="legend-item"><span class="key active-key" aria-hidden="true"></span> active compute (dashed, squares: one per poll)</span></figcaption>
     </figure>
   </div>
   <details class="cost" data-key="cost">
