@@ -159,6 +159,8 @@ async function run(browser) {
       'the not-found page still shows the skeleton of an execution page');
 
     await visit('demo', '#/demo', () => byId(page, 'start-order').waitFor(), width);
+    await page.goto(`${BASE}/ui/#/demo/${encodeURIComponent(UNKNOWN_ARN)}`);
+    await byId(page, 'execution-not-found').waitFor();
 
     await visit('demo-fulfilled', `#/demo/${encodeURIComponent(fulfilled)}`, () =>
       until('the fulfilled banner', async () => (await byId(page, 'demo-status').getAttribute('data-state')) === 'fulfilled'), width);
