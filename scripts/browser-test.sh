@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The dashboard's order demo in a real browser: Debian's Chromium driven by
-# playwright-core (tests/browser/demo.test.mjs) against a real `lamina serve`
+# playwright-core (tests/browser/demo.test.mjs, then every page at two widths
+# in tests/browser/pages.test.mjs) against a real `lamina serve`
 # of examples/lamina.toml with a fresh state directory. Installs what it
 # needs (the chromium package, the npm packages of tests/browser), builds the
 # host and the guests when they are missing, and stops the host at the end.
@@ -122,6 +123,12 @@ start=$(date +%s)
 LAMINA_URL="$URL" LAMINA_DASHBOARD="$DASHBOARD" CHROMIUM="$CHROMIUM" SCREENSHOT_DIR="$TARGET_DIR/browser" \
     timeout --kill-after=5 "$TEST_TIMEOUT" node "$TEST_DIR/demo.test.mjs"
 say "passed in $(($(date +%s) - start)) s"
+
+# --- Every page at 1400 px and 420 px: screenshots, words kept whole in table cells.
+start=$(date +%s)
+LAMINA_URL="$URL" CHROMIUM="$CHROMIUM" SCREENSHOT_DIR="$TARGET_DIR/browser" \
+    timeout --kill-after=5 "$TEST_TIMEOUT" node "$TEST_DIR/pages.test.mjs"
+say "pages passed in $(($(date +%s) - start)) s"
 
 # --- The dashboard's login, on a second host with [auth].
 kill "$HOST_PID" 2>/dev/null || true

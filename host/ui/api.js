@@ -49,6 +49,13 @@ async function getJson(path) {
 
 const enc = encodeURIComponent;
 
+/** The durable functions the order demo drives (Rust and Python). */
+export const ORDER_WORKFLOWS = ['order-workflow', 'order-workflow-py'];
+
+/** True when `functions` (from /api/functions) include an order workflow. */
+export const servesOrderWorkflow = (functions) =>
+  functions.some((f) => ORDER_WORKFLOWS.includes(f.name) && f.kind === 'durable');
+
 /** Parsed Prometheus text: `get(name, labels)` and `sum(name, labels)`. */
 export class Metrics {
   constructor(text) {

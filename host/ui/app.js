@@ -8,6 +8,8 @@ import { mountFunctions } from '/ui/functions.js';
 import { mountExecutions } from '/ui/executions.js';
 import { mountExecution } from '/ui/execution.js';
 import { mountDemo } from '/ui/demo.js';
+import { api, servesOrderWorkflow } from '/ui/api.js';
+import { clockSeconds } from '/ui/format.js';
 
 const POLL_MS = 1000;
 const view = document.getElementById('view');
@@ -59,7 +61,7 @@ async function tick(gen) {
   clearTimeout(timer);
   try {
     await page.refresh();
-    if (gen === generation) setLive(true, `live · updated ${new Date().toLocaleTimeString()}`);
+    if (gen === generation) setLive(true, `live · updated ${clockSeconds()}`);
   } catch (e) {
     if (gen === generation) setLive(false, `not updated: ${e.message}`);
     console.warn('refresh failed', e);
@@ -97,5 +99,21 @@ function route() {
   tick(gen);
 }
 
-window.addEventListener('hashchange', route);
+// The Order demo link shows only on hosts that serve an order workflow.
+async function showDemoLink() {
+  try {
+    const functions = await api.functions();
+    const link = document.querySelector('[data-nav="demo"]');
+    link.hidden = !servesOrderWorkflow(functions);
+    link.dataset.decided = 'true'; // for tests: shown or hidden on this host's function list
+  } catch (e) {
+    console.warn('could not list the functions', e);
+  }
+}
+
+window.addEventListener('hashchange', () => {
+  route();
+  showDemoLink();
+});
 route();
+showDemoLink();

@@ -2,16 +2,21 @@
 
 import { html, ms } from '/ui/format.js';
 
-const W = 360;
-const H = 170;
+const MIN_W = 300;
+const MAX_W = 1400;
+const H = 190;
 const PAD = { l: 54, r: 12, t: 12, b: 30 };
 
 /**
  * `samples`: [{ wall, active }] in milliseconds, wall ascending. The x axis
  * is the execution's elapsed (wall) time; both lines share the y axis, so a
  * wait shows as the wall line climbing while the active line stays flat.
+ * `width` is the panel's width in CSS pixels: the drawing is laid out for it
+ * (one user unit per pixel), so the chart fills the panel and its text
+ * keeps its size.
  */
-export function meteringChart(samples) {
+export function meteringChart(samples, width) {
+  const W = Math.min(MAX_W, Math.max(MIN_W, Math.floor((width || 0) / 10) * 10 || 360));
   const pts = samples.length ? samples : [{ wall: 0, active: 0 }];
   const maxX = Math.max(1, ...pts.map((p) => p.wall));
   const maxY = Math.max(1, ...pts.map((p) => Math.max(p.wall, p.active)));

@@ -5,9 +5,9 @@
 // the user picks which one new orders start.
 
 import { api } from '/ui/api.js';
-import { badge, clock, count, html, ms, parseJson, put, usd } from '/ui/format.js';
+import { badge, clock, count, executionLabel, html, ms, parseJson, put, usd } from '/ui/format.js';
 import { executionHref } from '/ui/executions.js';
-import { loadExecution, meteringPanel, phase, recordSample, statusBadge } from '/ui/execution.js';
+import { isNotFound, loadExecution, meteringPanel, notFound, phase, recordSample, statusBadge } from '/ui/execution.js';
 
 const WORKFLOWS = [
   { name: 'order-workflow', label: 'Rust' },
@@ -89,9 +89,9 @@ function banner(a, detail) {
     case 'resuming':
       return html`<span aria-hidden="true">▶</span> <strong>Resuming</strong> — the payment arrived; a new invocation is replaying the workflow.`;
     case 'fulfilled':
-      return html`<span aria-hidden="true">✓</span> <strong>Fulfilled</strong> — order ${a.result.orderId ?? a.orderId} shipped with tracking number <code>${a.tracking}</code>.`;
+      return html`<span aria-hidden="true">✓</span> <strong>Order fulfilled</strong> — order ${a.result.orderId ?? a.orderId} shipped with tracking number <code>${a.tracking}</code>.`;
     case 'declined':
-      return html`<span aria-hidden="true">✗</span> <strong>Declined</strong> — the payment was declined; order ${a.result?.orderId ?? a.orderId ?? ''} was not shipped.`;
+      return html`<span aria-hidden="true">✗</span> <strong>Order declined</strong> — the payment was declined; order ${a.result?.orderId ?? a.orderId ?? ''} was not shipped.`;
     case 'failed':
       return html`<span aria-hidden="true">✗</span> <strong>${detail.Status}</strong> — ${detail.Error?.ErrorType ?? ''} ${detail.Error?.ErrorMessage ?? ''}`;
     default:
@@ -301,7 +301,15 @@ export function mountDemo(el, arn, ctx) {
       );
       if (!arn) return;
 
-      const { detail, ops, events } = await loadExecution(arn);
+      let loaded;
+      try {
+        loaded = await loadExecution(arn);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        put(live, notFound(arn));
+        return;
+      }
+      const { detail, ops, events } = loaded;
       // After the journal, so the live-instance count is at least as new as the history.
       const metrics = await api.metrics();
       const samples = recordSample(arn, detail, events);
@@ -309,7 +317,9 @@ export function mountDemo(el, arn, ctx) {
       const input = parseJson(detail.InputPayload) || {};
       put($('[data-testid="demo-order"]'), html`Order ${input.orderId ?? detail.DurableExecutionName}
         <span class="muted small">${(input.items || []).map((i) => `${i.qty}× ${i.sku}`).join(', ')}</span>`);
-      put($('[data-testid="demo-exec-status"]'), statusBadge(detail, events));
+      // While the execution runs its phase (waiting, running) is the news; once it has ended, the
+      // banner is the business outcome and the execution's status is only a neutral label beside it.
+      put($('[data-testid="demo-exec-status"]'), detail.Status === 'RUNNING' ? statusBadge(detail, events) : executionLabel(detail.Status));
       if (!(sent && a.state === 'waiting')) {
         statusEl.dataset.state = a.state;
         put(statusEl, banner(a, detail));
@@ -324,7 +334,7 @@ export function mountDemo(el, arn, ctx) {
       put(tracking, a.tracking ? html`Tracking number: <code>${a.tracking}</code>` : '');
       resultEl.hidden = detail.Result === undefined;
       put(resultEl, html`${detail.Result !== undefined ? JSON.stringify(a.result, null, 2) : ''}`);
-      put($('[data-slot="metering"]'), meteringPanel(detail, samples));
+      put($('[data-slot="metering"]'), meteringPanel(detail, samples, $('[data-slot="metering"]').clientWidth));
     },
   };
 }

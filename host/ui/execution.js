@@ -1,7 +1,7 @@
 // One durable execution: status, metering (numbers and chart), operation
 // tree, input and result, history. Pieces are shared with the order demo.
 
-import { api } from '/ui/api.js';
+import { api, HttpError } from '/ui/api.js';
 import { meteringChart } from '/ui/chart.js';
 import { badge, bytes, clock, count, html, ms, percent, prettyJson, put, truncate, usd } from '/ui/format.js';
 import { functionOf } from '/ui/executions.js';
@@ -78,8 +78,8 @@ function backfill(detail, events, now) {
     .map((p) => ({ wall: p.wall, active: Math.min(p.active, now.active) }));
 }
 
-/** The metering panel: numbers, the chart and the cost. */
-export function meteringPanel(detail, samples) {
+/** The metering panel: numbers, the chart (`width` px wide, the panel's width) and the cost. */
+export function meteringPanel(detail, samples, width) {
   const m = detail.Metering;
   if (!m) return html`<p class="muted">No metering for this execution.</p>`;
   const c = m.Cost || {};
@@ -98,9 +98,9 @@ export function meteringPanel(detail, samples) {
       <div><dt>Cost</dt><dd data-testid="metering-cost" data-usd="${c.Total}">${usd(c.Total)}</dd></div>
     </dl>
     <figure class="chart-box">
-      ${meteringChart(samples)}
-      <figcaption class="legend"><span class="key wall-key" aria-hidden="true"></span> wall time (solid)
-        <span class="key active-key" aria-hidden="true"></span> active compute (dashed, squares: one per poll)</figcaption>
+      ${meteringChart(samples, width)}
+      <figcaption class="legend"><span class="legend-item"><span class="key wall-key" aria-hidden="true"></span> wall time (solid)</span>
+        <span class="legend-item"><span class="key active-key" aria-hidden="true"></span> active compute (dashed, squares: one per poll)</span></figcaption>
     </figure>
   </div>
   <details class="cost" data-key="cost">
@@ -244,6 +244,24 @@ function callbackForms(ops) {
     )}</section>`;
 }
 
+/** True for the host's answer to an execution it does not know. */
+export function isNotFound(e) {
+  return e instanceof HttpError && (e.status === 404 || e.type === 'ResourceNotFoundException');
+}
+
+/** The page for an ARN the host does not know: what was asked for and where to go instead. */
+export function notFound(arn) {
+  return html`<section class="not-found" data-testid="execution-not-found">
+    <p class="crumbs"><a href="#/executions">Executions</a> ›</p>
+    <h1>Execution not found</h1>
+    <p>This host has no durable execution with the ARN</p>
+    <p><code data-testid="missing-arn">${arn}</code></p>
+    <p class="muted">It may have been deleted by retention, belong to another host or state directory, or the link may be
+      mistyped.</p>
+    <p><a class="button" href="#/executions">All executions</a></p>
+  </section>`;
+}
+
 export function mountExecution(el, arn, ctx) {
   el.innerHTML = `
     <p class="crumbs"><a href="#/executions">Executions</a> ›</p>
@@ -307,7 +325,16 @@ export function mountExecution(el, arn, ctx) {
 
   return {
     async refresh() {
-      const { detail, ops, events } = await loadExecution(arn);
+      let loaded;
+      try {
+        loaded = await loadExecution(arn);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        document.title = 'Execution not found · Lamina';
+        put(el, notFound(arn));
+        return;
+      }
+      const { detail, ops, events } = loaded;
       const samples = recordSample(arn, detail, events);
       document.title = `${detail.DurableExecutionName} · Lamina`;
       put(el.querySelector('[data-testid="execution-name"]'), html`${detail.DurableExecutionName}`);
@@ -323,7 +350,7 @@ export function mountExecution(el, arn, ctx) {
         <div class="wide"><dt>ARN</dt><dd><code data-testid="execution-arn">${detail.DurableExecutionArn}</code></dd></div>`,
       );
       put(slot('callbacks'), callbackForms(ops));
-      put(slot('metering'), meteringPanel(detail, samples));
+      put(slot('metering'), meteringPanel(detail, samples, slot('metering').clientWidth));
       put(slot('io'), ioPanel(detail));
       put(slot('tree'), operationTree(ops, detail));
       put(slot('history'), historyTable(events, detail.StartTimestamp));

@@ -76,12 +76,18 @@ export function percent(part, whole) {
   return `${p < 0.1 ? p.toFixed(3) : p < 10 ? p.toFixed(2) : p.toFixed(1)}%`;
 }
 
-/** Epoch seconds (AWS timestamps) as local clock time with milliseconds. */
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+
+/** Epoch seconds (AWS timestamps) as local 24-hour clock time with milliseconds. */
 export function clock(epochSeconds) {
   if (epochSeconds === null || epochSeconds === undefined) return '—';
   const d = new Date(epochSeconds * 1000);
-  const pad = (n, w = 2) => String(n).padStart(w, '0');
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** A Date as local 24-hour clock time to the second (every time on the dashboard is 24-hour). */
+export function clockSeconds(d = new Date()) {
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 /** Epoch seconds as "12 s ago". */
@@ -133,6 +139,16 @@ export function badge(status, label) {
   const [icon, word] = STATUS[status] || ['•', String(status).toLowerCase()];
   const cls = String(status).toLowerCase().replace(/_/g, '-');
   return html`<span class="badge st-${cls}" data-status="${status}"><span aria-hidden="true">${icon}</span> ${label || word}</span>`;
+}
+
+/**
+ * The execution's status as a neutral label ("Execution: succeeded"), for
+ * pages where a business outcome (an order declined) is shown beside it and
+ * must not read as the same thing.
+ */
+export function executionLabel(status) {
+  const [, word] = STATUS[status] || ['•', String(status).toLowerCase()];
+  return html`<span class="exec-label" data-status="${status}">Execution: ${word}</span>`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Functions: every function of the host with its counters.
 
-import { api } from '/ui/api.js';
+import { api, servesOrderWorkflow } from '/ui/api.js';
 import { count, html, ms, put } from '/ui/format.js';
 
 function latency(v) {
@@ -56,22 +56,22 @@ export function mountFunctions(el) {
   return {
     async refresh() {
       const [functions, metrics] = await Promise.all([api.functions(), api.metrics()]);
-      callout.hidden = !functions.some((f) => f.name === 'order-workflow' && f.kind === 'durable');
+      callout.hidden = !servesOrderWorkflow(functions);
       put(
         tbody,
         functions.length
           ? html`${functions.map(
               (f) => html`<tr data-testid="function-row-${f.name}" data-function="${f.name}">
             <th scope="row" data-label="Function"><span class="fname">${f.name}</span>
-              <span class="muted small path" title="${f.component}">${f.component.split('/').pop()}</span></th>
+              <span class="muted small path nowrap" title="${f.component}">${f.component.split('/').pop()}</span></th>
             <td data-label="Kind"><span class="tag">${f.kind}</span></td>
             <td data-label="Mode">${f.kind === 'durable' ? 'durable' : f.mode}</td>
             <td data-label="Environments">${environments(f)}</td>
             <td data-label="Instances live" data-testid="instances-${f.name}">${count(f.instances_live)}</td>
             <td data-label="Invocations" data-testid="invocations-${f.name}">${count(f.invocations)}</td>
             <td data-label="Errors">${errors(f)}</td>
-            <td data-label="Run p50">${latency(f.latency?.p50_ms)}</td>
-            <td data-label="Run p99">${latency(f.latency?.p99_ms)}</td>
+            <td data-label="Run p50" class="nowrap">${latency(f.latency?.p50_ms)}</td>
+            <td data-label="Run p99" class="nowrap">${latency(f.latency?.p99_ms)}</td>
             <td data-label="Durable executions">${durable(f, metrics)}</td>
           </tr>`,
             )}`

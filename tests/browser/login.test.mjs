@@ -62,6 +62,11 @@ async function run(browser) {
   await until('the dashboard after login', async () => new URL(page.url()).pathname === '/ui/');
   await until('the echo function on the Functions page', async () => (await byId(page, 'function-row-echo').count()) === 1);
   log('logged in: the Functions page lists echo');
+  // This host serves no order workflow: neither the nav link nor the callout offers the order demo.
+  await page.locator('[data-testid="nav-demo"][data-decided]').waitFor({ state: 'attached' });
+  check(!(await byId(page, 'nav-demo').isVisible()), 'the Order demo link shows on a host without an order workflow');
+  check(!(await byId(page, 'demo-callout').isVisible()), 'the order demo callout shows on a host without an order workflow');
+  log('no order workflow served: the Order demo link and callout are hidden');
   await page.screenshot({ path: path.join(SHOTS, 'functions-logged-in.png'), fullPage: true });
 
   // The session cookie is HttpOnly: page scripts cannot read it.
