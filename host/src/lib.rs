@@ -4,7 +4,8 @@
 //! - [`config`]: `lamina.toml` and command-line function declarations;
 //! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
 //!   ticker and the on-disk cache of compiled components;
-//! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
+//! - [`registry`]: the live functions (component, kind, pre-instantiated form);
+//! - [`deploy`]: the control plane: stored functions, versions, aliases, swaps;
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
 //! - [`modes`]: execution models (standard mode: one fresh instance per request);
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
@@ -20,6 +21,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod durable;
 pub mod engine;
 pub mod error;

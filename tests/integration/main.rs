@@ -6,6 +6,7 @@ mod chaos;
 mod cli;
 mod concurrency;
 mod concurrency_limits;
+mod deploy;
 mod disconnects;
 mod durable;
 mod faults;

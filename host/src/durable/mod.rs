@@ -36,7 +36,7 @@ use crate::journal::{
 use crate::metrics::LiveInstance;
 use crate::modes::managed::ManagedPool;
 use crate::modes::standard::{self, HandlerOutput, TIMEOUT_GRACE, classify, timeout_error};
-use crate::registry::{Function, Pre};
+use crate::registry::{CodeLookup, Function, Pre};
 use imports::DurableInvocation;
 use serde_json::json;
 use shapes::{event_error, event_result, timestamp};
@@ -194,6 +194,9 @@ pub struct Durable {
     engine: Arc<LaminaEngine>,
     functions: BTreeMap<String, Arc<Function>>,
     targets: BTreeMap<String, InvokeTarget>,
+    /// Finds the code an execution started with (by its sha256), so it
+    /// replays on that code after the function was updated.
+    code: Option<Arc<dyn CodeLookup>>,
     /// Executions with an invocation loop running, and whether another
     /// invocation is owed when the current one ends.
     active: Mutex<HashMap<String, bool>>,
@@ -220,12 +223,14 @@ impl Durable {
     /// Creates the runtime for the durable `functions` on `journal`, starts
     /// the timer scheduler and re-invokes every execution that was
     /// mid-invocation when the host last stopped.
-    /// `targets` are the host's other functions, which chained invokes may call.
+    /// `targets` are the host's other functions, which chained invokes may call;
+    /// `code` finds the code each execution started with.
     pub async fn start(
         engine: Arc<LaminaEngine>,
         journal: Arc<dyn Journal>,
         functions: impl IntoIterator<Item = Arc<Function>>,
         targets: BTreeMap<String, InvokeTarget>,
+        code: Option<Arc<dyn CodeLookup>>,
     ) -> Result<Arc<Self>, JournalError> {
         let durable = Arc::new(Durable {
             journal,
@@ -235,6 +240,7 @@ impl Durable {
                 .map(|f| (f.name.to_string(), f))
                 .collect(),
             targets,
+            code,
             active: Mutex::default(),
             invoking: Mutex::default(),
             locks: (0..LOCK_STRIPES)
@@ -525,7 +531,11 @@ impl Durable {
         if exec.status.is_terminal() {
             return Ok(None);
         }
-        let Some(f) = self.functions.get(&exec.function).cloned() else {
+        let pinned = match (&self.code, &exec.code_sha256) {
+            (Some(code), Some(sha)) => code.function_with_code(&exec.function, sha).await,
+            _ => None,
+        };
+        let Some(f) = pinned.or_else(|| self.functions.get(&exec.function).cloned()) else {
             tracing::warn!(execution = %arn, function = %exec.function,
                 "execution of a function this host does not serve as durable; left waiting");
             return Ok(None);

@@ -287,6 +287,24 @@ impl ManagedPool {
         self.in_flight.load(Ordering::Relaxed)
     }
 
+    /// Stops taking invocations once a new version serves the function: the
+    /// queued and running ones finish, then every environment ends and the
+    /// scaler stops.
+    pub fn retire(&self) {
+        self.queue_tx.close();
+    }
+
+    /// Whether [`ManagedPool::retire`] was called: an invocation that finds
+    /// the pool retired should look the function up again.
+    pub fn is_retired(&self) -> bool {
+        self.queue_tx.is_closed()
+    }
+
+    /// The function (and code) this pool runs.
+    pub fn function(&self) -> &Arc<Function> {
+        &self.function
+    }
+
     fn env_list(&self) -> Vec<Arc<Env>> {
         let envs = self.envs.lock().unwrap_or_else(PoisonError::into_inner);
         envs.values().cloned().collect()
@@ -691,6 +709,9 @@ async fn scaler(pool: std::sync::Weak<ManagedPool>) {
     loop {
         tick.tick().await;
         let Some(p) = pool.upgrade() else { return };
+        if p.is_retired() {
+            return;
+        }
         let live = p.env_list();
         let count = live.len() as u64;
         let in_flight = p.in_flight.load(Ordering::Relaxed);
