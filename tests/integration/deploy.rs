@@ -274,3 +274,54 @@ async fn lamina_deploy_creates_publishes_and_moves_the_alias() {
     let out = run(&["functions", "list"]);
     assert!(!out.contains("svc"), "{out}");
 }
+
+#[tokio::test]
+async fn the_control_plane_needs_a_signature_when_auth_is_configured() {
+    let g = guests();
+    let (key, secret) = ("AKIDLAMINADEPLOY0001", "deploy/test+secret/0123456789");
+    let host = Lamina::with_config(
+        &format!(
+            "[auth]\naccess_keys = [{{ id = \"{key}\", secret = \"{secret}\" }}]\n\
+             [functions.echo]\ncomponent = {}\n",
+            toml_path(&g.echo)
+        ),
+        &[],
+    );
+    for (method, path, body) in [
+        (reqwest::Method::GET, "", None),
+        (
+            reqwest::Method::PUT,
+            "/echo/code",
+            Some(json!({ "ZipFile": code(&g.faults) })),
+        ),
+        (reqwest::Method::DELETE, "/echo", None),
+        (
+            reqwest::Method::POST,
+            "",
+            Some(json!({ "FunctionName": "x", "Code": { "ZipFile": code(&g.echo) } })),
+        ),
+    ] {
+        let (status, err) = send(method.clone(), functions_url(&host, path), body).await;
+        assert_eq!(status, 403, "{method} {path}: {err}");
+        assert_eq!(err["__type"], "MissingAuthenticationTokenException");
+    }
+    // `lamina deploy` signs with the key from the environment.
+    let deploy = |key: &str| {
+        lamina_cmd()
+            .args(["deploy", "echo", g.faults.to_str().expect("utf8")])
+            .args(["--endpoint", &host.url])
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .output()
+            .expect("run lamina")
+    };
+    let out = deploy("AKIDNOSUCHKEY");
+    assert!(!out.status.success(), "an unknown key deployed");
+    let out = deploy(key);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("updated echo"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
