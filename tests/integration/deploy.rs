@@ -325,3 +325,138 @@ async fn the_control_plane_needs_a_signature_when_auth_is_configured() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Starts a `bench-steps` execution that waits on callback `resume`;
+/// returns its ARN once the callback exists.
+async fn waiting_execution(host: &Lamina) -> String {
+    let resp = client()
+        .post(functions_url(host, "/bench-steps/invocations"))
+        .header("x-amz-invocation-type", "Event")
+        .body(r#"{"steps":2,"then":"callback"}"#)
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(resp.status(), 202);
+    let arn = resp
+        .headers()
+        .get("x-amz-durable-execution-arn")
+        .and_then(|v| v.to_str().ok())
+        .expect("execution arn")
+        .to_string();
+    let enc = arn.replace(':', "%3A");
+    for _ in 0..600 {
+        let (_, state) = send(
+            reqwest::Method::GET,
+            host.at(&format!(
+                "/2025-12-01/durable-executions/{enc}/state?CheckpointToken=t"
+            )),
+            None,
+        )
+        .await;
+        let waiting = state["Operations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|op| op["CallbackDetails"]["CallbackId"].is_string());
+        if waiting {
+            return arn;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("execution {arn} never waited on its callback");
+}
+
+#[tokio::test]
+async fn the_replay_check_flags_a_renamed_callback_and_passes_the_same_code() {
+    let g = guests();
+    let host = Lamina::with_config(
+        &format!(
+            "[functions.bench-steps]\ncomponent = {}\n",
+            toml_path(&g.durable_cases)
+        ),
+        &[],
+    );
+    let arn = waiting_execution(&host).await;
+    let original = std::fs::read(&g.durable_cases).expect("read");
+    let renamed = {
+        let text = b"tepsthenresume";
+        let at = original
+            .windows(text.len())
+            .position(|w| w == text)
+            .expect("the callback name is in the component");
+        let mut r = original.clone();
+        r[at + text.len() - 1] = b'X';
+        r
+    };
+    let renamed_path = host.state.path().join("renamed.wasm");
+    std::fs::write(&renamed_path, &renamed).expect("write");
+    let deploy = |file: &std::path::Path, extra: &[&str]| {
+        lamina_cmd()
+            .args([
+                "deploy",
+                "bench-steps",
+                file.to_str().expect("utf8"),
+                "--check-replay",
+            ])
+            .args(extra)
+            .args(["--endpoint", &host.url])
+            .output()
+            .expect("run lamina")
+    };
+    let out = deploy(&renamed_path, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a divergent deployment went ahead: {stdout}"
+    );
+    assert!(
+        stdout.contains("DIVERGENT") && stdout.contains(&arn) && stdout.contains("resume"),
+        "{stdout}"
+    );
+    let (_, cfg) = send(
+        reqwest::Method::GET,
+        functions_url(&host, "/bench-steps"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        cfg["Configuration"]["Lamina"]["CodeSha256Hex"].as_str(),
+        Some(lamina_sha(&original).as_str()),
+        "nothing moved"
+    );
+    let out = deploy(&g.durable_cases, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("COMPATIBLE") && stdout.contains("0 divergent"),
+        "{stdout}"
+    );
+    let out = deploy(&renamed_path, &["--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, execution) = send(
+        reqwest::Method::GET,
+        host.at(&format!(
+            "/2025-12-01/durable-executions/{}",
+            arn.replace(':', "%3A")
+        )),
+        None,
+    )
+    .await;
+    assert_eq!(
+        execution["Status"], "RUNNING",
+        "the check changed nothing: {execution}"
+    );
+}
+
+fn lamina_sha(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

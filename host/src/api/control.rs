@@ -78,6 +78,9 @@ pub async fn handle(host: Arc<Host>, req: hyper::Request<ApiBody>, rest: &str) -
             update_configuration(&host, &named(f).0, &input).await
         }
         (&Method::PUT, ["functions", f, "code"]) => update_code(&host, &named(f).0, &input).await,
+        (&Method::POST, ["functions", f, "replay-check"]) => {
+            replay_check(&host, &named(f).0, &input).await
+        }
         (&Method::POST, ["functions", f, "versions"]) => {
             let name = named(f).0;
             let s = |k: &str| input.get(k).and_then(Value::as_str);
@@ -289,6 +292,18 @@ async fn update_code(host: &Host, name: &str, input: &Value) -> Answer {
         )
         .await?;
     Ok((StatusCode::OK, latest_or_published(&rec, publish)))
+}
+
+/// `POST /2015-03-31/functions/{name}/replay-check` (Lamina's own):
+/// `{"ZipFile"}` in, `{"Executions": [verdicts], "Divergent": n}` out.
+async fn replay_check(host: &Host, name: &str, input: &Value) -> Answer {
+    let code = code_of(input.get("ZipFile"))?;
+    let verdicts = host.deploy.check_replay(host, name, &code).await?;
+    let divergent = verdicts.iter().filter(|v| v.result == "DIVERGENT").count();
+    Ok((
+        StatusCode::OK,
+        json!({ "Executions": verdicts, "Divergent": divergent }),
+    ))
 }
 
 async fn update_configuration(host: &Host, name: &str, input: &Value) -> Answer {

@@ -22,6 +22,14 @@ pub struct DeployArgs {
     /// Point this alias at the published version (implies --publish).
     #[arg(long)]
     pub alias: Option<String>,
+    /// First replay every live execution of the (durable) function against
+    /// the new code in a sandbox; deploy only if none diverges.
+    #[arg(long)]
+    pub check_replay: bool,
+    /// With --check-replay: deploy even if executions diverge (they keep
+    /// running on the code they started with).
+    #[arg(long)]
+    pub force: bool,
     /// Where the host is.
     #[command(flatten)]
     pub host: Endpoint,
@@ -88,6 +96,32 @@ pub async fn deploy(args: DeployArgs) -> Result<(), CliError> {
         Err(CliError::Http(m)) if m.contains("ResourceNotFoundException") => false,
         Err(e) => return Err(e),
     };
+    if args.check_replay && exists {
+        let body = json!({ "ZipFile": zip }).to_string().into_bytes();
+        let report = call(ep, Method::POST, &format!("{path}/replay-check"), body).await?;
+        let mut out = String::new();
+        let verdicts = report["Executions"].as_array().cloned().unwrap_or_default();
+        for v in &verdicts {
+            out.push_str(&format!(
+                "{:<10} {}\n           {}\n",
+                v["Result"].as_str().unwrap_or("?"),
+                v["DurableExecutionArn"].as_str().unwrap_or("?"),
+                v["Detail"].as_str().unwrap_or("")
+            ));
+        }
+        let divergent = report["Divergent"].as_u64().unwrap_or(0);
+        out.push_str(&format!(
+            "replay check: {} live execution(s), {divergent} divergent\n",
+            verdicts.len()
+        ));
+        print(&out);
+        if divergent > 0 && !args.force {
+            return Err(CliError::Http(format!(
+                "not deployed: {divergent} execution(s) would diverge on the new code \
+                 (--force deploys anyway; running executions keep their own code)"
+            )));
+        }
+    }
     let cfg = if exists {
         let body = json!({ "ZipFile": zip, "Publish": publish });
         call(

@@ -21,6 +21,7 @@
 pub mod base64;
 pub mod pools;
 pub mod record;
+pub mod replay_check;
 pub mod store;
 pub mod zip;
 
@@ -763,6 +764,58 @@ impl Deployer {
             return Err(not_found(name, Some(alias)));
         }
         self.save(rec)
+    }
+
+    /// The deploy-time replay check: replays every live execution of the
+    /// durable function `name` against `code` in a sandbox (see
+    /// [`replay_check`]) and says which would diverge. Changes nothing.
+    pub async fn check_replay(
+        &self,
+        host: &Host,
+        name: &str,
+        code: &[u8],
+    ) -> Result<Vec<replay_check::Verdict>, DeployError> {
+        let rec = self.existing(name)?;
+        let mut v = self.new_version(code, rec.latest.settings.clone())?;
+        // The sandbox: no directories, no outbound hosts.
+        v.settings.dirs.clear();
+        v.settings.allowed_outbound_hosts.clear();
+        let f = self.load(name, &v).await?;
+        if f.kind != FunctionKind::Durable {
+            return Err(DeployError::Invalid(format!(
+                "the replay check is for durable functions; this code is an {} function",
+                f.kind.as_str()
+            )));
+        }
+        let Some(durable) = &host.durable else {
+            return Ok(Vec::new());
+        };
+        let journal = durable.journal().clone();
+        let page = journal
+            .list_executions(crate::journal::ListQuery {
+                function: Some(name.to_string()),
+                statuses: vec![crate::journal::ExecutionStatus::Running],
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| DeployError::Invalid(format!("reading the journal: {e}")))?;
+        let mut verdicts = Vec::new();
+        for e in page.executions {
+            let state = match journal.load_state(&e.arn).await {
+                Ok(s) => s,
+                Err(err) => {
+                    verdicts.push(replay_check::Verdict {
+                        durable_execution_arn: e.arn.clone(),
+                        result: "UNKNOWN",
+                        detail: format!("reading the execution: {err}"),
+                    });
+                    continue;
+                }
+            };
+            verdicts.push(replay_check::check(&self.engine, &f, state).await);
+        }
+        Ok(verdicts)
     }
 
     /// The bytes of the code with this sha256, when kept.
