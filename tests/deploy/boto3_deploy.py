@@ -16,9 +16,10 @@ checks, through boto3's lambda client:
   delete -> 404 on invoke and get;
 * a load loop (standard and managed mode) keeps invoking while the code is
   updated 5 times: zero failed requests;
-* a durable execution waiting on a callback survives an update that renames
-  its callback and a restart, then completes on its original code, while a
-  new execution runs the new code.
+* a durable execution waiting on a callback is flagged divergent by the
+  replay check for code that renames its callback, survives that update and
+  a restart, then completes on its original code, while a new execution runs
+  the new code.
 
 Prints one line per check and a final `N passed, N failed`; exits 1 on any
 failure.
@@ -313,6 +314,16 @@ def durable_pinning(host: Host, durable: bytes) -> None:
     # New code: the same workflow with the callback renamed.
     renamed = durable.replace(b"tepsthenresume", b"tepsthenresumX")
     check("the renamed variant differs", renamed != durable and len(renamed) == len(durable), "")
+    # The deploy-time replay check (Lamina's own route) flags it first.
+    import urllib.request
+    req = urllib.request.Request(
+        f"{host.url}/2015-03-31/functions/bench-steps/replay-check", method="POST",
+        data=json.dumps({"ZipFile": base64.b64encode(renamed).decode()}).encode())
+    report = json.loads(urllib.request.urlopen(req, timeout=120).read())
+    verdicts = {v["DurableExecutionArn"]: v for v in report["Executions"]}
+    mine = verdicts.get(arn, {})
+    check("the replay check flags the waiting execution as divergent for the new code",
+          mine.get("Result") == "DIVERGENT" and "resume" in mine.get("Detail", ""), json.dumps(report)[:400])
     r = c.update_function_code(FunctionName="bench-steps", ZipFile=renamed)
     check("UpdateFunctionCode of the durable function",
           r["CodeSha256"] == base64.b64encode(hashlib.sha256(renamed).digest()).decode(), str(r.get("CodeSha256")))

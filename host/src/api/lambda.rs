@@ -250,6 +250,15 @@ async fn run(
     let Some(pool) = &target.pool else {
         return standard::invoke_handler(&host.engine, f, request_id, payload).await;
     };
+    let current;
+    let pool = if pool.is_retired()
+        && let Some(now) = host.pools.get(&f.name)
+    {
+        current = now;
+        &current
+    } else {
+        pool
+    };
     let out = pool.invoke(request_id, payload).await;
     if matches!(out, Err(InvokeError::EnvironmentRecycled { .. })) && pool.is_retired() {
         if let Some(now) = host.pools.get(&f.name) {

@@ -234,7 +234,9 @@ impl ManagedPool {
             reply,
         };
         if self.queue_tx.send(job).await.is_err() {
-            return Err(fail(f, self.recycled_error("the pool is shut down")));
+            // Retired for a new version: the caller runs it there (not a
+            // failure of this function, so neither logged nor counted).
+            return Err(self.recycled_error("the pool is shut down"));
         }
         // Environments answer every job they take; the bound covers a pool
         // that cannot start any environment at all.
