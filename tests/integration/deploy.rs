@@ -94,6 +94,26 @@ async fn update_code_without_restart_and_bad_code_keeps_the_old_code() {
         let (_, body, _) = call(&host, "echo", None).await;
         assert_eq!(body, json!({"ok": true}), "the previous code still serves");
     }
+    let (status, err) = send(
+        reqwest::Method::PUT,
+        functions_url(&host, "/echo/configuration"),
+        Some(json!({ "MemorySize": 100_000 })),
+    )
+    .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("max_memory_mb"),
+        "{err}"
+    );
+    let (_, body, _) = call(&host, "echo", None).await;
+    assert_eq!(
+        body,
+        json!({"ok": true}),
+        "the previous settings still serve"
+    );
     let (status, err) = send(reqwest::Method::GET, functions_url(&host, "/nope"), None).await;
     assert_eq!(status, 404);
     assert_eq!(err["__type"], "ResourceNotFoundException");

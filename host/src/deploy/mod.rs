@@ -447,6 +447,13 @@ impl Deployer {
         name: &str,
         v: &VersionRecord,
     ) -> Result<Prepared, DeployError> {
+        let max = host.config.engine.max_memory_mb;
+        if v.settings.memory_mb > max {
+            return Err(DeployError::Invalid(format!(
+                "MemorySize {} is above this host's engine.max_memory_mb ({max})",
+                v.settings.memory_mb
+            )));
+        }
         let f = self.load(name, v).await?;
         if f.kind == FunctionKind::Durable && host.durable.is_none() {
             return Err(DeployError::Invalid(format!(
