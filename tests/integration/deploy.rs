@@ -347,8 +347,8 @@ async fn the_control_plane_needs_a_signature_when_auth_is_configured() {
 }
 
 /// Starts a `bench-steps` execution that waits on callback `resume`;
-/// returns its ARN once the callback exists.
-async fn waiting_execution(host: &Lamina) -> String {
+/// returns its ARN and callback id once the callback exists.
+async fn waiting_execution(host: &Lamina) -> (String, String) {
     let resp = client()
         .post(functions_url(host, "/bench-steps/invocations"))
         .header("x-amz-invocation-type", "Event")
@@ -373,13 +373,13 @@ async fn waiting_execution(host: &Lamina) -> String {
             None,
         )
         .await;
-        let waiting = state["Operations"]
+        let callback = state["Operations"]
             .as_array()
             .into_iter()
             .flatten()
-            .any(|op| op["CallbackDetails"]["CallbackId"].is_string());
-        if waiting {
-            return arn;
+            .find_map(|op| op["CallbackDetails"]["CallbackId"].as_str());
+        if let Some(id) = callback {
+            return (arn, id.to_string());
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
@@ -387,7 +387,7 @@ async fn waiting_execution(host: &Lamina) -> String {
 }
 
 #[tokio::test]
-async fn the_replay_check_flags_a_renamed_callback_and_passes_the_same_code() {
+async fn the_replay_check_flags_a_renamed_callback_and_moves_compatible_executions() {
     let g = guests();
     let host = Lamina::with_config(
         &format!(
@@ -396,7 +396,7 @@ async fn the_replay_check_flags_a_renamed_callback_and_passes_the_same_code() {
         ),
         &[],
     );
-    let arn = waiting_execution(&host).await;
+    let (arn, callback) = waiting_execution(&host).await;
     let original = std::fs::read(&g.durable_cases).expect("read");
     let renamed = {
         let text = b"tepsthenresume";
@@ -474,6 +474,62 @@ async fn the_replay_check_flags_a_renamed_callback_and_passes_the_same_code() {
         execution["Status"], "RUNNING",
         "the check changed nothing: {execution}"
     );
+    assert_eq!(
+        execution["CodeSha256"].as_str(),
+        Some(lamina_sha(&original).as_str()),
+        "the execution kept its code"
+    );
+
+    // Compatible new code (a change bench-steps never reaches) with
+    // --move-compatible: the execution moves to it and completes on it.
+    let compatible = {
+        let text = b"NONDET_SECOND";
+        let at = original
+            .windows(text.len())
+            .position(|w| w == text)
+            .expect("the env var name is in the component");
+        let mut c = original.clone();
+        c[at + text.len() - 1] = b'X';
+        c
+    };
+    let compatible_path = host.state.path().join("compatible.wasm");
+    std::fs::write(&compatible_path, &compatible).expect("write");
+    let out = deploy(&compatible_path, &["--move-compatible"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("moved to the new code"), "{stdout}");
+    let exec_url = host.at(&format!(
+        "/2025-12-01/durable-executions/{}",
+        arn.replace(':', "%3A")
+    ));
+    let (_, execution) = send(reqwest::Method::GET, exec_url.clone(), None).await;
+    assert_eq!(
+        execution["CodeSha256"].as_str(),
+        Some(lamina_sha(&compatible).as_str()),
+        "{execution}"
+    );
+    let resp = client()
+        .post(host.at(&format!(
+            "/2025-12-01/durable-execution-callbacks/{callback}/succeed"
+        )))
+        .body("\"ok\"")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(resp.status(), 200);
+    for _ in 0..600 {
+        let (_, execution) = send(reqwest::Method::GET, exec_url.clone(), None).await;
+        if execution["Status"] != "RUNNING" {
+            assert_eq!(execution["Status"], "SUCCEEDED", "{execution}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the moved execution did not complete");
 }
 
 fn lamina_sha(bytes: &[u8]) -> String {

@@ -295,10 +295,15 @@ async fn update_code(host: &Host, name: &str, input: &Value) -> Answer {
 }
 
 /// `POST /2015-03-31/functions/{name}/replay-check` (Lamina's own):
-/// `{"ZipFile"}` in, `{"Executions": [verdicts], "Divergent": n}` out.
+/// `{"ZipFile", "MoveCompatible"}` in, `{"Executions": [verdicts],
+/// "Divergent": n}` out.
 async fn replay_check(host: &Host, name: &str, input: &Value) -> Answer {
     let code = code_of(input.get("ZipFile"))?;
-    let verdicts = host.deploy.check_replay(host, name, &code).await?;
+    let move_compatible = input.get("MoveCompatible").and_then(Value::as_bool) == Some(true);
+    let verdicts = host
+        .deploy
+        .check_replay(host, name, &code, move_compatible)
+        .await?;
     let divergent = verdicts.iter().filter(|v| v.result == "DIVERGENT").count();
     Ok((
         StatusCode::OK,

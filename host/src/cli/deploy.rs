@@ -30,6 +30,10 @@ pub struct DeployArgs {
     /// running on the code they started with).
     #[arg(long)]
     pub force: bool,
+    /// With --check-replay: move the compatible live executions to the new
+    /// code (by default every execution keeps the code it started with).
+    #[arg(long)]
+    pub move_compatible: bool,
     /// Where the host is.
     #[command(flatten)]
     pub host: Endpoint,
@@ -97,15 +101,31 @@ pub async fn deploy(args: DeployArgs) -> Result<(), CliError> {
         Err(e) => return Err(e),
     };
     if args.check_replay && exists {
-        let body = json!({ "ZipFile": zip }).to_string().into_bytes();
+        let divergent_first = if args.move_compatible {
+            // Move nothing unless the deployment will go ahead.
+            let body = json!({ "ZipFile": zip }).to_string().into_bytes();
+            let dry = call(ep, Method::POST, &format!("{path}/replay-check"), body).await?;
+            dry["Divergent"].as_u64().unwrap_or(0)
+        } else {
+            0
+        };
+        let move_now = args.move_compatible && (divergent_first == 0 || args.force);
+        let body = json!({ "ZipFile": zip, "MoveCompatible": move_now })
+            .to_string()
+            .into_bytes();
         let report = call(ep, Method::POST, &format!("{path}/replay-check"), body).await?;
         let mut out = String::new();
         let verdicts = report["Executions"].as_array().cloned().unwrap_or_default();
         for v in &verdicts {
             out.push_str(&format!(
-                "{:<10} {}\n           {}\n",
+                "{:<10} {}{}\n           {}\n",
                 v["Result"].as_str().unwrap_or("?"),
                 v["DurableExecutionArn"].as_str().unwrap_or("?"),
+                if v["Moved"] == true {
+                    " (moved to the new code)"
+                } else {
+                    ""
+                },
                 v["Detail"].as_str().unwrap_or("")
             ));
         }

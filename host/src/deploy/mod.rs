@@ -775,12 +775,15 @@ impl Deployer {
 
     /// The deploy-time replay check: replays every live execution of the
     /// durable function `name` against `code` in a sandbox (see
-    /// [`replay_check`]) and says which would diverge. Changes nothing.
+    /// [`replay_check`]) and says which would diverge. Changes nothing,
+    /// unless `move_compatible`: then each compatible execution that has not
+    /// moved on since it was checked runs `code` from its next invocation.
     pub async fn check_replay(
         &self,
         host: &Host,
         name: &str,
         code: &[u8],
+        move_compatible: bool,
     ) -> Result<Vec<replay_check::Verdict>, DeployError> {
         let rec = self.existing(name)?;
         let mut v = self.new_version(code, rec.latest.settings.clone())?;
@@ -816,11 +819,31 @@ impl Deployer {
                         durable_execution_arn: e.arn.clone(),
                         result: "UNKNOWN",
                         detail: format!("reading the execution: {err}"),
+                        moved: false,
                     });
                     continue;
                 }
             };
-            verdicts.push(replay_check::check(&self.engine, &f, state).await);
+            let seen = crate::journal::Expect {
+                last_event_id: state.execution.last_event_id,
+            };
+            let mut verdict = replay_check::check(&self.engine, &f, state).await;
+            if move_compatible && verdict.result == "COMPATIBLE" {
+                let batch = crate::journal::Batch {
+                    execution: crate::journal::ExecutionUpdate {
+                        code_sha256: Some(v.code_sha256.clone()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                match journal.apply_expecting(&e.arn, batch, seen).await {
+                    Ok(_) => verdict.moved = true,
+                    Err(err) => {
+                        verdict.detail.push_str(&format!("; not moved: {err}"));
+                    }
+                }
+            }
+            verdicts.push(verdict);
         }
         Ok(verdicts)
     }

@@ -38,6 +38,9 @@ pub struct Verdict {
     /// What happened, for humans (the guest's message on divergence: the
     /// operation and both sides).
     pub detail: String,
+    /// Whether the execution was moved to the new code (only when asked,
+    /// and only compatible executions that did not move on meanwhile).
+    pub moved: bool,
 }
 
 /// The journal the sandboxed replay runs on: an in-memory copy of one
@@ -243,6 +246,7 @@ pub async fn check(
         durable_execution_arn: arn.clone(),
         result,
         detail,
+        moved: false,
     };
     let sandbox = Arc::new(Sandbox {
         inner: MemoryJournal::new(),
