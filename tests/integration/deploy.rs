@@ -344,6 +344,38 @@ async fn the_control_plane_needs_a_signature_when_auth_is_configured() {
         "{stdout} {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Code larger than an invocation payload (max_body_bytes, 6 MiB) is
+    // accepted by the signed control plane: echo plus a 7 MiB custom section.
+    let mut big = std::fs::read(&g.echo).expect("read");
+    let payload = vec![0u8; 7 << 20];
+    let name = b"padding";
+    let mut size = (1 + name.len() + payload.len()) as u64;
+    big.push(0);
+    loop {
+        let byte = (size & 0x7f) as u8;
+        size >>= 7;
+        big.push(if size == 0 { byte } else { byte | 0x80 });
+        if size == 0 {
+            break;
+        }
+    }
+    big.push(name.len() as u8);
+    big.extend_from_slice(name);
+    big.extend_from_slice(&payload);
+    let big_path = host.state.path().join("big.wasm");
+    std::fs::write(&big_path, &big).expect("write");
+    let out = lamina_cmd()
+        .args(["deploy", "big", big_path.to_str().expect("utf8")])
+        .args(["--endpoint", &host.url])
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .output()
+        .expect("run lamina");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Starts a `bench-steps` execution that waits on callback `resume`;

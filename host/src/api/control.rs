@@ -24,6 +24,19 @@ pub const MAX_REQUEST_BYTES: usize = 100 << 20;
 /// Largest component a deployment may hold.
 pub const MAX_CODE_BYTES: usize = 64 << 20;
 
+/// The most body a request to `path` may carry: code uploads (create,
+/// update code, replay check) may be larger than an invocation payload.
+pub fn body_limit(host: &Host, method: &Method, path: &str) -> usize {
+    let upload = path.starts_with("/2015-03-31/functions")
+        && !path.ends_with("/invocations")
+        && matches!(*method, Method::POST | Method::PUT);
+    if upload {
+        MAX_REQUEST_BYTES.max(host.config.max_body_bytes)
+    } else {
+        host.config.max_body_bytes
+    }
+}
+
 /// Handles a control-plane request under `/2015-03-31/`; `rest` is the
 /// path after it.
 pub async fn handle(host: Arc<Host>, req: hyper::Request<ApiBody>, rest: &str) -> Response {
