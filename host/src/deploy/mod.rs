@@ -4,6 +4,10 @@
 //!
 //! - [`store`]: records and content-addressed code in the state directory;
 //! - [`record`]: what is stored per function (`$LATEST`, versions, aliases);
+//! - `operations`: create, update, publish, delete;
+//! - `aliases`: aliases and their weights;
+//! - `lookup`: which code an invocation or a durable execution runs;
+//! - [`replay_check`]: replaying live executions against new code;
 //! - [`pools`]: the live managed pools, swapped with their function;
 //! - [`zip`] and [`base64`]: code as the Lambda API sends it.
 //!
@@ -18,7 +22,10 @@
 //! declaration seeds the record, API changes stick across restarts until the
 //! declaration itself changes (then it wins again).
 
+mod aliases;
 pub mod base64;
+mod lookup;
+mod operations;
 pub mod pools;
 pub mod record;
 pub mod replay_check;
@@ -30,14 +37,15 @@ use crate::config::{FunctionConfig, FunctionKind, Mode};
 use crate::engine::LaminaEngine;
 use crate::journal::now_ms;
 use crate::modes::managed::ManagedPool;
-use crate::registry::{CodeLookup, Function, Registry};
-use record::{AliasRecord, FunctionRecord, LATEST, Origin, Settings, VersionRecord};
+use crate::registry::{Function, Registry};
+use record::{FunctionRecord, Origin, Settings, VersionRecord};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use store::{Store, StoreError};
 
+pub use aliases::AliasChange;
 pub use pools::Pools;
 
 /// The account id in the ARNs Lamina shows.
@@ -356,74 +364,6 @@ impl Deployer {
         self.record(name).ok_or_else(|| not_found(name, None))
     }
 
-    /// What `name` (with `qualifier`: `$LATEST`, a version number or an
-    /// alias) runs now. An alias with a second version picks one by its
-    /// weight.
-    pub async fn resolve(
-        &self,
-        host: &Host,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Target, DeployError> {
-        let latest = self
-            .registry
-            .get(name)
-            .ok_or_else(|| not_found(name, qualifier))?;
-        let latest_target = |version: String| Target {
-            pool: host.pools.get(name),
-            function: latest.clone(),
-            version,
-        };
-        let q = match qualifier {
-            None | Some("") | Some(LATEST) => return Ok(latest_target(LATEST.to_string())),
-            Some(q) => q,
-        };
-        let rec = self
-            .record(name)
-            .ok_or_else(|| not_found(name, qualifier))?;
-        let version = if q.bytes().all(|b| b.is_ascii_digit()) {
-            q.to_string()
-        } else {
-            let alias = rec
-                .aliases
-                .get(q)
-                .ok_or_else(|| not_found(name, qualifier))?;
-            pick(alias)
-        };
-        if version == LATEST {
-            return Ok(latest_target(version));
-        }
-        let n: u64 = version
-            .parse()
-            .map_err(|_| not_found(name, Some(&version)))?;
-        let v = rec
-            .versions
-            .get(&n)
-            .ok_or_else(|| not_found(name, Some(&version)))?;
-        if v.code_sha256 == latest.code_sha256
-            && v.code_sha256 == rec.latest.code_sha256
-            && v.settings == rec.latest.settings
-        {
-            // The same code and settings as $LATEST: share its environments.
-            return Ok(latest_target(version));
-        }
-        let key = (name.to_string(), n);
-        if let Some(f) = lock(&self.versions).get(&key).cloned() {
-            return Ok(Target {
-                function: f,
-                pool: None,
-                version,
-            });
-        }
-        let f = self.load(name, v).await?;
-        lock(&self.versions).insert(key, f.clone());
-        Ok(Target {
-            function: f,
-            pool: None,
-            version,
-        })
-    }
-
     /// Loads (compiles or reads the cache, links) version `v` of `name`.
     async fn load(&self, name: &str, v: &VersionRecord) -> Result<Arc<Function>, DeployError> {
         let path = self.store.code_path(&v.code_sha256);
@@ -512,342 +452,6 @@ impl Deployer {
         })
     }
 
-    /// `CreateFunction`.
-    pub async fn create(
-        &self,
-        host: &Host,
-        new: NewFunction,
-    ) -> Result<FunctionRecord, DeployError> {
-        crate::config::validate_name(&new.name, "FunctionName")
-            .map_err(|e| DeployError::Invalid(e.to_string()))?;
-        let _one = self.changes.lock().await;
-        if self.record(&new.name).is_some() || self.registry.get(&new.name).is_some() {
-            return Err(DeployError::Conflict(format!(
-                "Function already exist: {}",
-                new.name
-            )));
-        }
-        let mut v = self.new_version(&new.code, new.settings)?;
-        let prepared = self.prepare(host, &new.name, &v).await?;
-        v.kind = prepared.function.kind.as_str().to_string();
-        let mut rec = FunctionRecord {
-            name: new.name.clone(),
-            origin: Origin::Api,
-            latest: v,
-            versions: BTreeMap::new(),
-            next_version: 1,
-            aliases: BTreeMap::new(),
-        };
-        if new.publish {
-            publish_latest(&mut rec);
-        }
-        if let Err(e) = self.save(rec.clone()) {
-            prepared.discard();
-            return Err(e);
-        }
-        self.swap(host, prepared);
-        Ok(rec)
-    }
-
-    /// `UpdateFunctionCode`: the new code serves `$LATEST` once it is
-    /// loaded; with `dry_run` it is only checked.
-    pub async fn update_code(
-        &self,
-        host: &Host,
-        name: &str,
-        code: &[u8],
-        publish: bool,
-        dry_run: bool,
-        revision_id: Option<&str>,
-    ) -> Result<FunctionRecord, DeployError> {
-        let _one = self.changes.lock().await;
-        let mut rec = self.existing(name)?;
-        check_revision(&rec.latest, revision_id)?;
-        let mut v = self.new_version(code, rec.latest.settings.clone())?;
-        if dry_run {
-            let f = self.load(name, &v).await?;
-            v.kind = f.kind.as_str().to_string();
-            let mut preview = rec;
-            preview.latest = v;
-            return Ok(preview);
-        }
-        let prepared = self.prepare(host, name, &v).await?;
-        v.kind = prepared.function.kind.as_str().to_string();
-        rec.latest = v;
-        if publish {
-            publish_latest(&mut rec);
-        }
-        if let Err(e) = self.save(rec.clone()) {
-            prepared.discard();
-            return Err(e);
-        }
-        self.swap(host, prepared);
-        Ok(rec)
-    }
-
-    /// `UpdateFunctionConfiguration`.
-    pub async fn update_settings(
-        &self,
-        host: &Host,
-        name: &str,
-        change: &SettingsChange,
-        revision_id: Option<&str>,
-    ) -> Result<FunctionRecord, DeployError> {
-        let _one = self.changes.lock().await;
-        let mut rec = self.existing(name)?;
-        check_revision(&rec.latest, revision_id)?;
-        let mut v = rec.latest.clone();
-        change.apply(&mut v.settings);
-        v.last_modified_ms = now_ms();
-        v.revision_id = record::new_revision_id();
-        let prepared = self.prepare(host, name, &v).await?;
-        v.kind = prepared.function.kind.as_str().to_string();
-        rec.latest = v;
-        if let Err(e) = self.save(rec.clone()) {
-            prepared.discard();
-            return Err(e);
-        }
-        self.swap(host, prepared);
-        Ok(rec)
-    }
-
-    /// `PublishVersion`: `$LATEST` as a new numbered version (or the last
-    /// one, when `$LATEST` has not changed since). Returns its number.
-    pub async fn publish(
-        &self,
-        name: &str,
-        code_sha256: Option<&str>,
-        description: Option<&str>,
-        revision_id: Option<&str>,
-    ) -> Result<(FunctionRecord, u64), DeployError> {
-        let _one = self.changes.lock().await;
-        let mut rec = self.existing(name)?;
-        check_revision(&rec.latest, revision_id)?;
-        if let Some(want) = code_sha256
-            && want != base64::encode(&hex::decode(&rec.latest.code_sha256).unwrap_or_default())
-            && want != rec.latest.code_sha256
-        {
-            return Err(DeployError::Precondition(format!(
-                "CodeSha256 ({want}) is not the code of $LATEST"
-            )));
-        }
-        let n = publish_latest(&mut rec);
-        if let Some(d) = description
-            && let Some(v) = rec.versions.get_mut(&n)
-        {
-            v.settings.description = d.to_string();
-        }
-        self.save(rec.clone())?;
-        Ok((rec, n))
-    }
-
-    /// `DeleteFunction`: the whole function, or one published version.
-    pub async fn delete(
-        &self,
-        host: &Host,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), DeployError> {
-        let _one = self.changes.lock().await;
-        let Some(mut rec) = self.record(name) else {
-            if self.registry.get(name).is_some() {
-                return Err(DeployError::Conflict(format!(
-                    "`{name}` is not in the function store (it could not be stored at start)"
-                )));
-            }
-            return Err(not_found(name, qualifier));
-        };
-        match qualifier {
-            None | Some("") | Some(LATEST) => {
-                self.store.delete(name)?;
-                {
-                    let mut map = self.records.write().unwrap_or_else(PoisonError::into_inner);
-                    map.remove(name);
-                }
-                self.registry.remove(name);
-                if let Some(pool) = host.pools.remove(name) {
-                    pool.retire();
-                }
-                lock(&self.versions).retain(|(n, _), _| n != name);
-                tracing::info!(function = %name, "function deleted");
-                Ok(())
-            }
-            Some(q) => {
-                let n: u64 = q.parse().map_err(|_| {
-                    DeployError::Invalid(format!(
-                        "Qualifier `{q}`: DeleteFunction takes a version number (delete an \
-                         alias with DeleteAlias)"
-                    ))
-                })?;
-                if !rec.versions.contains_key(&n) {
-                    return Err(not_found(name, Some(q)));
-                }
-                if let Some((alias, _)) = rec
-                    .aliases
-                    .iter()
-                    .find(|(_, a)| a.version == q || a.weights.contains_key(q))
-                {
-                    return Err(DeployError::Conflict(format!(
-                        "Unable to delete version {q} of {name}: alias `{alias}` routes to it"
-                    )));
-                }
-                rec.versions.remove(&n);
-                self.save(rec)?;
-                lock(&self.versions).remove(&(name.to_string(), n));
-                Ok(())
-            }
-        }
-    }
-
-    /// `CreateAlias` / `UpdateAlias`: `create` refuses an existing name,
-    /// update refuses a missing one. Returns the alias.
-    pub async fn put_alias(
-        &self,
-        name: &str,
-        alias: &str,
-        change: AliasChange,
-        create: bool,
-    ) -> Result<AliasRecord, DeployError> {
-        let _one = self.changes.lock().await;
-        let mut rec = self.existing(name)?;
-        if alias.is_empty()
-            || alias.bytes().all(|b| b.is_ascii_digit())
-            || !alias
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            || alias == LATEST
-        {
-            return Err(DeployError::Invalid(format!(
-                "alias name `{alias}`: letters, digits, `-` and `_`, not only digits"
-            )));
-        }
-        let current = rec.aliases.get(alias).cloned();
-        let mut a = match (create, current) {
-            (true, Some(_)) => {
-                return Err(DeployError::Conflict(format!(
-                    "Alias already exists: {}",
-                    function_arn(name, Some(alias))
-                )));
-            }
-            (false, None) => return Err(not_found(name, Some(alias))),
-            (true, None) => AliasRecord {
-                version: String::new(),
-                description: String::new(),
-                weights: BTreeMap::new(),
-                revision_id: String::new(),
-            },
-            (false, Some(a)) => {
-                if let Some(r) = &change.revision_id
-                    && *r != a.revision_id
-                {
-                    return Err(DeployError::Precondition(format!(
-                        "RevisionId {r} does not match the alias's current revision"
-                    )));
-                }
-                a
-            }
-        };
-        if let Some(v) = change.version {
-            a.version = v;
-        }
-        if let Some(d) = change.description {
-            a.description = d;
-        }
-        if let Some(w) = change.weights {
-            a.weights = w;
-        }
-        check_alias(&rec, &a)?;
-        a.revision_id = record::new_revision_id();
-        rec.aliases.insert(alias.to_string(), a.clone());
-        self.save(rec)?;
-        Ok(a)
-    }
-
-    /// `DeleteAlias`.
-    pub async fn delete_alias(&self, name: &str, alias: &str) -> Result<(), DeployError> {
-        let _one = self.changes.lock().await;
-        let mut rec = self.existing(name)?;
-        if rec.aliases.remove(alias).is_none() {
-            return Err(not_found(name, Some(alias)));
-        }
-        self.save(rec)
-    }
-
-    /// The deploy-time replay check: replays every live execution of the
-    /// durable function `name` against `code` in a sandbox (see
-    /// [`replay_check`]) and says which would diverge. Changes nothing,
-    /// unless `move_compatible`: then each compatible execution that has not
-    /// moved on since it was checked runs `code` from its next invocation.
-    pub async fn check_replay(
-        &self,
-        host: &Host,
-        name: &str,
-        code: &[u8],
-        move_compatible: bool,
-    ) -> Result<Vec<replay_check::Verdict>, DeployError> {
-        let rec = self.existing(name)?;
-        let mut v = self.new_version(code, rec.latest.settings.clone())?;
-        // The sandbox: no directories, no outbound hosts.
-        v.settings.dirs.clear();
-        v.settings.allowed_outbound_hosts.clear();
-        let f = self.load(name, &v).await?;
-        if f.kind != FunctionKind::Durable {
-            return Err(DeployError::Invalid(format!(
-                "the replay check is for durable functions; this code is an {} function",
-                f.kind.as_str()
-            )));
-        }
-        let Some(durable) = &host.durable else {
-            return Ok(Vec::new());
-        };
-        let journal = durable.journal().clone();
-        let page = journal
-            .list_executions(crate::journal::ListQuery {
-                function: Some(name.to_string()),
-                statuses: vec![crate::journal::ExecutionStatus::Running],
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| DeployError::Invalid(format!("reading the journal: {e}")))?;
-        let mut verdicts = Vec::new();
-        for e in page.executions {
-            let state = match journal.load_state(&e.arn).await {
-                Ok(s) => s,
-                Err(err) => {
-                    verdicts.push(replay_check::Verdict {
-                        durable_execution_arn: e.arn.clone(),
-                        result: "UNKNOWN",
-                        detail: format!("reading the execution: {err}"),
-                        moved: false,
-                    });
-                    continue;
-                }
-            };
-            let seen = crate::journal::Expect {
-                last_event_id: state.execution.last_event_id,
-            };
-            let mut verdict = replay_check::check(&self.engine, &f, state).await;
-            if move_compatible && verdict.result == "COMPATIBLE" {
-                let batch = crate::journal::Batch {
-                    execution: crate::journal::ExecutionUpdate {
-                        code_sha256: Some(v.code_sha256.clone()),
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                };
-                match journal.apply_expecting(&e.arn, batch, seen).await {
-                    Ok(_) => verdict.moved = true,
-                    Err(err) => {
-                        verdict.detail.push_str(&format!("; not moved: {err}"));
-                    }
-                }
-            }
-            verdicts.push(verdict);
-        }
-        Ok(verdicts)
-    }
-
     /// The bytes of the code with this sha256, when kept.
     pub fn code(&self, sha256: &str) -> Option<Vec<u8>> {
         std::fs::read(self.store.code_path(sha256)).ok()
@@ -859,146 +463,12 @@ fn configs_record(records: &mut BTreeMap<String, FunctionRecord>, rec: FunctionR
     records.insert(rec.name.clone(), rec);
 }
 
-/// A change of an alias; `None` keeps.
-#[derive(Default)]
-pub struct AliasChange {
-    /// The version it names.
-    pub version: Option<String>,
-    /// Its description.
-    pub description: Option<String>,
-    /// Its routing weights.
-    pub weights: Option<BTreeMap<String, f64>>,
-    /// The expected revision (update only).
-    pub revision_id: Option<String>,
-}
-
-fn check_alias(rec: &FunctionRecord, a: &AliasRecord) -> Result<(), DeployError> {
-    if rec.version(&a.version).is_none() {
-        return Err(DeployError::NotFound(format!(
-            "Function not found: {}",
-            function_arn(&rec.name, Some(&a.version))
-        )));
-    }
-    if a.weights.len() > 1 {
-        return Err(DeployError::Invalid(
-            "RoutingConfig: at most one additional version".into(),
-        ));
-    }
-    for (v, w) in &a.weights {
-        if !(0.0..=1.0).contains(w) {
-            return Err(DeployError::Invalid(format!(
-                "RoutingConfig: the weight of version {v} must be between 0.0 and 1.0"
-            )));
-        }
-        if *v == a.version {
-            return Err(DeployError::Invalid(format!(
-                "RoutingConfig: version {v} is already the alias's primary version"
-            )));
-        }
-        if v == LATEST || a.version == LATEST {
-            return Err(DeployError::Invalid(
-                "RoutingConfig: weighted aliases route between published versions, not $LATEST"
-                    .into(),
-            ));
-        }
-        if rec.version(v).is_none() {
-            return Err(not_found(&rec.name, Some(v)));
-        }
-    }
-    Ok(())
-}
-
-fn check_revision(v: &VersionRecord, revision_id: Option<&str>) -> Result<(), DeployError> {
-    match revision_id {
-        Some(r) if r != v.revision_id => Err(DeployError::Precondition(format!(
-            "The Revision Id provided ({r}) does not match the latest Revision Id ({}). \
-             Call GetFunction to get the latest Revision Id",
-            v.revision_id
-        ))),
-        _ => Ok(()),
-    }
-}
-
-/// Publishes `$LATEST` unless the newest version already has its code and
-/// settings; returns the version number.
-fn publish_latest(rec: &mut FunctionRecord) -> u64 {
-    if let Some((n, v)) = rec.versions.iter().next_back()
-        && v.code_sha256 == rec.latest.code_sha256
-        && v.settings == rec.latest.settings
-    {
-        return *n;
-    }
-    let n = rec.next_version;
-    rec.next_version += 1;
-    let mut v = rec.latest.clone();
-    v.last_modified_ms = now_ms();
-    v.revision_id = record::new_revision_id();
-    rec.versions.insert(n, v);
-    n
-}
-
-/// The version an alias sends this invocation to.
-fn pick(alias: &AliasRecord) -> String {
-    let r = (uuid::Uuid::new_v4().as_u128() >> 64) as f64 / 2f64.powi(64);
-    let mut acc = 0.0;
-    for (v, w) in &alias.weights {
-        acc += w;
-        if r < acc {
-            return v.clone();
-        }
-    }
-    alias.version.clone()
-}
-
-impl CodeLookup for Deployer {
-    fn function_with_code(
-        &self,
-        name: &str,
-        code_sha256: &str,
-    ) -> futures::future::BoxFuture<'_, Option<Arc<Function>>> {
-        let (name, sha) = (name.to_string(), code_sha256.to_string());
-        Box::pin(async move {
-            if let Some(f) = self.registry.get(&name)
-                && f.code_sha256 == sha
-            {
-                return Some(f);
-            }
-            let key = (name.clone(), sha.clone());
-            if let Some(f) = lock(&self.pinned).get(&key).cloned() {
-                return Some(f);
-            }
-            let rec = self.record(&name)?;
-            // The settings of a version with that code, else of $LATEST.
-            let mut v = rec
-                .versions
-                .values()
-                .rev()
-                .find(|v| v.code_sha256 == sha)
-                .cloned()
-                .unwrap_or_else(|| rec.latest.clone());
-            v.code_sha256 = sha.clone();
-            if !self.store.code_path(&sha).is_file() {
-                return None;
-            }
-            match self.load(&name, &v).await {
-                Ok(f) => {
-                    tracing::info!(function = %name, code_sha256 = %sha,
-                        "loaded the code a durable execution started with");
-                    lock(&self.pinned).insert(key, f.clone());
-                    Some(f)
-                }
-                Err(e) => {
-                    tracing::warn!(function = %name, code_sha256 = %sha,
-                        "cannot load the code a durable execution started with: {e}");
-                    None
-                }
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::aliases::check_alias;
+    use super::lookup::pick;
+    use super::operations::publish_latest;
+    use super::record::{AliasRecord, LATEST};
     use super::*;
 
     fn alias(version: &str, weights: &[(&str, f64)]) -> AliasRecord {

@@ -296,3 +296,84 @@ pub async fn check(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+use super::{DeployError, Deployer};
+use crate::api::Host;
+use crate::config::FunctionKind;
+
+impl Deployer {
+    /// The deploy-time replay check: replays every live execution of the
+    /// durable function `name` against `code` in a sandbox (see
+    /// [`replay_check`]) and says which would diverge. Changes nothing,
+    /// unless `move_compatible`: then each compatible execution that has not
+    /// moved on since it was checked runs `code` from its next invocation.
+    pub async fn check_replay(
+        &self,
+        host: &Host,
+        name: &str,
+        code: &[u8],
+        move_compatible: bool,
+    ) -> Result<Vec<Verdict>, DeployError> {
+        let rec = self.existing(name)?;
+        let mut v = self.new_version(code, rec.latest.settings.clone())?;
+        // The sandbox: no directories, no outbound hosts.
+        v.settings.dirs.clear();
+        v.settings.allowed_outbound_hosts.clear();
+        let f = self.load(name, &v).await?;
+        if f.kind != FunctionKind::Durable {
+            return Err(DeployError::Invalid(format!(
+                "the replay check is for durable functions; this code is an {} function",
+                f.kind.as_str()
+            )));
+        }
+        let Some(durable) = &host.durable else {
+            return Ok(Vec::new());
+        };
+        let journal = durable.journal().clone();
+        let page = journal
+            .list_executions(crate::journal::ListQuery {
+                function: Some(name.to_string()),
+                statuses: vec![crate::journal::ExecutionStatus::Running],
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| DeployError::Invalid(format!("reading the journal: {e}")))?;
+        let mut verdicts = Vec::new();
+        for e in page.executions {
+            let state = match journal.load_state(&e.arn).await {
+                Ok(s) => s,
+                Err(err) => {
+                    verdicts.push(Verdict {
+                        durable_execution_arn: e.arn.clone(),
+                        result: "UNKNOWN",
+                        detail: format!("reading the execution: {err}"),
+                        moved: false,
+                    });
+                    continue;
+                }
+            };
+            let seen = crate::journal::Expect {
+                last_event_id: state.execution.last_event_id,
+            };
+            let mut verdict = check(&self.engine, &f, state).await;
+            if move_compatible && verdict.result == "COMPATIBLE" {
+                let batch = crate::journal::Batch {
+                    execution: crate::journal::ExecutionUpdate {
+                        code_sha256: Some(v.code_sha256.clone()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                match journal.apply_expecting(&e.arn, batch, seen).await {
+                    Ok(_) => verdict.moved = true,
+                    Err(err) => {
+                        verdict.detail.push_str(&format!("; not moved: {err}"));
+                    }
+                }
+            }
+            verdicts.push(verdict);
+        }
+        Ok(verdicts)
+    }
+}
