@@ -48,7 +48,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
         .expect("engine"),
     );
     let registry = Registry::load(&engine, &[FunctionConfig::new(FUNCTION, wasm)]).expect("load");
-    let f = registry.get(FUNCTION).cloned().expect("function");
+    let f = registry.get(FUNCTION).expect("function");
     let journal = RedbJournal::open_in(dir.path()).expect("journal");
     let durable = rt
         .block_on(Durable::start(
@@ -56,6 +56,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
             Arc::new(journal),
             [f.clone()],
             Default::default(),
+            None,
         ))
         .expect("durable runtime");
     Setup {

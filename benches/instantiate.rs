@@ -39,7 +39,7 @@ fn load(pooling: bool, name: &str) -> (Arc<LaminaEngine>, Arc<Function>, tempfil
         &[FunctionConfig::new(name, guest(&name.replace('-', "_")))],
     )
     .expect("load");
-    let f = registry.get(name).cloned().expect("function");
+    let f = registry.get(name).expect("function");
     (engine, f, dir)
 }
 

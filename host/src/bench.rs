@@ -147,7 +147,6 @@ pub async fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
     let load_ms = start.elapsed().as_secs_f64() * 1e3;
     let f = registry
         .get(&opts.function_name)
-        .cloned()
         .ok_or_else(|| BenchError::Instantiate("function not loaded".into()))?;
 
     let mut inst = Vec::with_capacity(opts.iterations as usize);
@@ -214,6 +213,7 @@ async fn durable_replay(
         Arc::new(journal),
         [f.clone()],
         Default::default(),
+        None,
     )
     .await
     .map_err(|e| BenchError::Replay(e.to_string()))?;

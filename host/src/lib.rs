@@ -4,9 +4,10 @@
 //! - [`config`]: `lamina.toml` and command-line function declarations;
 //! - [`engine`]: the process-wide wasmtime engine, pooling allocator, epoch
 //!   ticker and the on-disk cache of compiled components;
-//! - [`registry`]: loaded functions (component, kind, pre-instantiated form);
 //! - [`bindings`]: host bindings of the `lamina:durable` world (linked by the
 //!   registry, implemented by [`durable`]);
+//! - [`registry`]: the live functions (component, kind, pre-instantiated form);
+//! - [`deploy`]: the control plane: stored functions, versions, aliases, swaps;
 //! - [`state`]: the per-instance store data (WASI, wasi-http, limits, logs);
 //! - [`runtime`]: what every mode shares about running guest code (one run
 //!   of a fresh instance: budget, store, timeout, failure classification);
@@ -26,6 +27,7 @@ pub mod bench;
 pub mod bindings;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod durable;
 pub mod engine;
 pub mod error;

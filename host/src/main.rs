@@ -40,6 +40,9 @@ async fn run() -> anyhow::Result<()> {
         Command::Callback(args) => cli::callback(args).await?,
         Command::Build(args) => cli::build(args)?,
         Command::New(args) => cli::new(args)?,
+        Command::Deploy(args) => cli::deploy(args).await?,
+        Command::Functions(args) => cli::functions(args).await?,
+        Command::Versions(args) => cli::versions(args).await?,
     }
     Ok(())
 }

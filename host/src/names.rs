@@ -15,3 +15,14 @@ pub fn function_name(raw: &str) -> String {
     };
     (*name).to_string()
 }
+
+/// The qualifier in a function name or ARN (`name:prod`,
+/// `arn:aws:lambda:r:a:function:name:3`), if any.
+pub fn qualifier_of(raw: &str) -> Option<String> {
+    let fields: Vec<&str> = raw.split(':').collect();
+    let q = match fields.as_slice() {
+        ["arn", _, _, _, _, "function", _, q] | [_, "function", _, q] | [_, q] => *q,
+        _ => return None,
+    };
+    (!q.is_empty()).then(|| q.to_string())
+}

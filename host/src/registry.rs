@@ -8,7 +8,7 @@ use crate::error::LoadError;
 use crate::metrics::FunctionMetrics;
 use crate::state::HostState;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use wasmtime::component::{
     Component, ComponentExportIndex, Instance, InstancePre, Linker, TypedFunc,
@@ -144,10 +144,13 @@ pub struct Function {
     pub metrics: FunctionMetrics,
 }
 
-/// All functions of a host, by name.
+/// The live functions of a host, by name: the code each name serves now
+/// (`$LATEST`). Swapping an entry is atomic; a request holds the
+/// [`Function`] it looked up until it is done, so in-flight requests finish
+/// on the code they started with.
 #[derive(Default)]
 pub struct Registry {
-    functions: BTreeMap<String, Arc<Function>>,
+    functions: RwLock<BTreeMap<String, Arc<Function>>>,
 }
 
 impl Registry {
@@ -172,22 +175,50 @@ impl Registry {
             );
             functions.insert(cfg.name.clone(), Arc::new(f));
         }
-        Ok(Registry { functions })
+        Ok(Registry {
+            functions: RwLock::new(functions),
+        })
     }
 
-    /// The function called `name`.
-    pub fn get(&self, name: &str) -> Option<&Arc<Function>> {
-        self.functions.get(name)
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Function>>> {
+        self.functions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// All functions in name order.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Function>> + Clone {
-        self.functions.values()
+    /// The function called `name`, as it is now.
+    pub fn get(&self, name: &str) -> Option<Arc<Function>> {
+        self.read().get(name).cloned()
+    }
+
+    /// All functions in name order, as they are now.
+    pub fn all(&self) -> Vec<Arc<Function>> {
+        self.read().values().cloned().collect()
+    }
+
+    /// Makes `f` the function its name serves from now on; returns the one
+    /// it replaces.
+    pub fn insert(&self, f: Arc<Function>) -> Option<Arc<Function>> {
+        let mut map = self
+            .functions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        map.insert(f.name.to_string(), f)
+    }
+
+    /// Stops serving `name`; returns the function it served.
+    pub fn remove(&self, name: &str) -> Option<Arc<Function>> {
+        let mut map = self
+            .functions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        map.remove(name)
     }
 
     /// Comma-separated function names, for error messages.
     pub fn names(&self) -> String {
-        let names: Vec<&str> = self.functions.keys().map(String::as_str).collect();
+        let map = self.read();
+        let names: Vec<&str> = map.keys().map(String::as_str).collect();
         if names.is_empty() {
             "(none)".to_string()
         } else {
@@ -197,12 +228,37 @@ impl Registry {
 
     /// The host's only function, when it is an http function: like
     /// `wasmtime serve app.wasm`, it then also serves every other path.
-    pub fn sole_http(&self) -> Option<&Arc<Function>> {
-        let mut all = self.iter();
+    pub fn sole_http(&self) -> Option<Arc<Function>> {
+        let map = self.read();
+        let mut all = map.values();
         match (all.next(), all.next()) {
-            (Some(f), None) if f.kind == FunctionKind::Http => Some(f),
+            (Some(f), None) if f.kind == FunctionKind::Http => Some(f.clone()),
             _ => None,
         }
+    }
+}
+
+/// Finds the function that runs a given code: durable executions replay on
+/// the code (sha256 of the component) they started with.
+pub trait CodeLookup: Send + Sync {
+    /// The function `name` with the component whose sha256 is `code_sha256`
+    /// (loaded now if needed); `None` when that code is not available.
+    fn function_with_code(
+        &self,
+        name: &str,
+        code_sha256: &str,
+    ) -> futures::future::BoxFuture<'_, Option<Arc<Function>>>;
+}
+
+impl Function {
+    /// Loads the function `cfg` declares: reads (or compiles) its component,
+    /// detects its kind and links it, before it takes any traffic.
+    pub fn load(engine: &LaminaEngine, cfg: &FunctionConfig) -> Result<Function, LoadError> {
+        let mut linkers = Linkers {
+            base: engine.linker(),
+            durable: None,
+        };
+        load_function(engine, &mut linkers, cfg)
     }
 }
 

@@ -347,6 +347,7 @@ export function mountExecution(el, arn, ctx) {
         <div><dt>Started</dt><dd>${clock(detail.StartTimestamp)}</dd></div>
         <div><dt>Ended</dt><dd>${detail.EndTimestamp ? clock(detail.EndTimestamp) : '—'}</dd></div>
         <div><dt>Events</dt><dd>${events.length}</dd></div>
+        <div><dt>Code</dt><dd><code data-testid="execution-code" title="${detail.CodeSha256 || ''}">${detail.CodeSha256 ? detail.CodeSha256.slice(0, 12) : '—'}</code></dd></div>
         <div class="wide"><dt>ARN</dt><dd><code data-testid="execution-arn">${detail.DurableExecutionArn}</code></dd></div>`,
       );
       put(slot('callbacks'), callbackForms(ops));

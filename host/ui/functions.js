@@ -1,4 +1,4 @@
-// Functions: every function of the host with its counters.
+// Functions: every function of the host with its counters, code, versions and aliases.
 
 import { api, servesOrderWorkflow } from '/ui/api.js';
 import { count, html, ms, put } from '/ui/format.js';
@@ -20,6 +20,17 @@ function errors(f) {
   const reasons = Object.entries(f.errors_by_reason || {});
   if (!f.errors) return html`0`;
   return html`<strong>${count(f.errors)}</strong> <span class="muted">(${reasons.map(([r, n]) => `${r} ${n}`).join(', ')})</span>`;
+}
+
+function deployment(f) {
+  const code = f.code_sha256 ? `code ${f.code_sha256.slice(0, 12)}` : '';
+  const versions = (f.versions || []).length ? `versions ${f.versions.join(', ')}` : '';
+  const aliases = (f.aliases || []).map((a) => {
+    const extra = Object.entries(a.weights || {}).map(([v, w]) => ` + ${v} at ${Math.round(w * 100)}%`).join('');
+    return `${a.name} → ${a.version}${extra}`;
+  }).join('; ');
+  const text = [code, versions, aliases].filter(Boolean).join(' · ');
+  return html`<span class="muted small" data-testid="deployment-${f.name}" title="${f.code_sha256 || ''}">${text}</span>`;
 }
 
 function durable(f, metrics) {
@@ -63,7 +74,8 @@ export function mountFunctions(el) {
           ? html`${functions.map(
               (f) => html`<tr data-testid="function-row-${f.name}" data-function="${f.name}">
             <th scope="row" data-label="Function"><span class="fname">${f.name}</span>
-              <span class="muted small path nowrap" title="${f.component}">${f.component.split('/').pop()}</span></th>
+              <span class="muted small path nowrap" title="${f.component}">${f.component.split('/').pop()}</span>
+              ${deployment(f)}</th>
             <td data-label="Kind"><span class="tag">${f.kind}</span></td>
             <td data-label="Mode">${f.kind === 'durable' ? 'durable' : f.mode}</td>
             <td data-label="Environments">${environments(f)}</td>

@@ -7,6 +7,7 @@ mod cli;
 mod cli_output;
 mod concurrency;
 mod concurrency_limits;
+mod deploy;
 mod disconnects;
 mod durable;
 mod faults;

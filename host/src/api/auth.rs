@@ -552,7 +552,7 @@ pub async fn admit(
     };
     let at = check_scope(&p, SystemTime::now()).map_err(deny)?;
     let (parts, body) = req.into_parts();
-    let limit = host.config.max_body_bytes;
+    let limit = super::control::body_limit(host, &parts.method, parts.uri.path());
     let bytes = match read_body(body, limit).await {
         Ok(b) => b,
         Err(InvokeError::PayloadTooLarge { .. }) => {

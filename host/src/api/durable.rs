@@ -334,7 +334,11 @@ async fn callback(d: &Arc<Durable>, id: &str, action: &str, body: &[u8]) -> Answ
 
 async fn list(host: &Host, d: &Durable, name: &str, query: &[(String, String)]) -> Answer {
     let name = super::lambda::function_name(name);
-    if d.function(&name).is_none() {
+    let durable_now = host
+        .registry
+        .get(&name)
+        .is_some_and(|f| f.kind == crate::config::FunctionKind::Durable);
+    if !durable_now && d.function(&name).is_none() {
         let what = if host.registry.get(&name).is_some() {
             "is not a durable function"
         } else {

@@ -1,15 +1,18 @@
 //! The Lambda-compatible invoke API:
-//! `POST /2015-03-31/functions/{name}/invocations`, so that
-//! `aws lambda invoke --endpoint-url ...` and boto3 work against Lamina.
+//! `POST /2015-03-31/functions/{name}/invocations` (with a `Qualifier`:
+//! version or alias), so that `aws lambda invoke --endpoint-url ...` and
+//! boto3 work against Lamina. The other operations under `/2015-03-31/`
+//! are the control plane ([`super::control`]).
 
 use super::response::{Response, add_request_id, add_timing, aws_error, full};
 use super::server::ApiBody as Incoming;
 use super::server::{Host, new_request_id, read_body};
 use crate::config::FunctionKind;
 use crate::durable::model::ErrorType;
+use crate::deploy::Target;
 use crate::error::InvokeError;
 use crate::modes::standard::{self, HandlerOutput};
-pub use crate::names::function_name;
+pub use crate::names::{function_name, qualifier_of};
 use http::{HeaderValue, Method, StatusCode};
 use std::sync::Arc;
 
@@ -44,13 +47,7 @@ pub async fn handle(host: Arc<Host>, req: hyper::Request<Incoming>, rest: &str) 
     let parts: Vec<&str> = rest.split('/').collect();
     let name = match parts.as_slice() {
         ["functions", name, "invocations"] => *name,
-        _ => {
-            return aws_error(
-                StatusCode::NOT_FOUND,
-                "UnknownOperationException",
-                format!("unknown operation: {} /2015-03-31/{rest}", req.method()),
-            );
-        }
+        _ => return super::control::handle(host, req, rest).await,
     };
     if req.method() != Method::POST {
         return aws_error(
@@ -59,9 +56,11 @@ pub async fn handle(host: Arc<Host>, req: hyper::Request<Incoming>, rest: &str) 
             "Invoke takes POST",
         );
     }
-    let name = function_name(&percent_decode(name));
+    let raw = percent_decode(name);
+    let name = function_name(&raw);
+    let qualifier = query_param(req.uri().query(), "Qualifier").or_else(|| qualifier_of(&raw));
     let request_id = new_request_id();
-    let mut resp = invoke(host, req, &name, &request_id).await;
+    let mut resp = invoke(host, req, &name, qualifier.as_deref(), &request_id).await;
     add_request_id(&mut resp, &request_id);
     resp
 }
@@ -70,6 +69,7 @@ async fn invoke(
     host: Arc<Host>,
     req: hyper::Request<Incoming>,
     name: &str,
+    qualifier: Option<&str>,
     request_id: &str,
 ) -> Response {
     let invocation_type = match InvocationType::parse(
@@ -80,7 +80,7 @@ async fn invoke(
         Ok(t) => t,
         Err(m) => return aws_error(StatusCode::BAD_REQUEST, "ValidationException", m),
     };
-    let Some(f) = host.registry.get(name).cloned() else {
+    if host.registry.get(name).is_none() {
         return aws_error(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
@@ -89,7 +89,30 @@ async fn invoke(
                 host.registry.names()
             ),
         );
+    }
+    let target = match host.deploy.resolve(&host, name, qualifier).await {
+        Ok(t) => t,
+        Err(e) => return super::control::error_response(&e),
     };
+    let mut resp = invoke_target(&host, req, &target, invocation_type, request_id).await;
+    if resp.status().is_success()
+        && let Ok(v) = HeaderValue::from_str(&target.version)
+    {
+        resp.headers_mut().insert("x-amz-executed-version", v);
+    }
+    resp
+}
+
+/// Invokes what a name and qualifier resolved to.
+async fn invoke_target(
+    host: &Arc<Host>,
+    req: hyper::Request<Incoming>,
+    target: &Target,
+    invocation_type: InvocationType,
+    request_id: &str,
+) -> Response {
+    let f = &target.function;
+    let name = &*f.name;
     if f.kind == FunctionKind::Http {
         return aws_error(
             StatusCode::BAD_REQUEST,
@@ -146,7 +169,7 @@ async fn invoke(
                 );
             }
         };
-        return super::durable::invoke(&host, &f, invocation_type, name, payload).await;
+        return super::durable::invoke(host, f, invocation_type, name, payload).await;
     }
     if execution_name.is_some() {
         return aws_error(
@@ -160,8 +183,8 @@ async fn invoke(
     }
     match invocation_type {
         InvocationType::DryRun => status_only(StatusCode::NO_CONTENT),
-        InvocationType::Event => queue_event(&host, &f.name, request_id, payload).await,
-        InvocationType::RequestResponse => match run(&host, &f, request_id, &payload).await {
+        InvocationType::Event => queue_event(host, &f.name, request_id, payload).await,
+        InvocationType::RequestResponse => match run(host, target, request_id, &payload).await {
             Ok((output, timing)) => {
                 let mut resp = match output {
                     HandlerOutput::Ok(body) => ok_response(body),
@@ -216,17 +239,37 @@ async fn queue_event(host: &Host, name: &str, request_id: &str, payload: bytes::
     }
 }
 
-/// Runs a handler function in its mode.
+/// Runs a handler function in its mode. An invocation that reached a
+/// managed pool just as a new version replaced it (and the pool was
+/// retired before taking it) runs on what serves the name now.
 async fn run(
     host: &Host,
-    f: &Arc<crate::registry::Function>,
+    target: &Target,
     request_id: &str,
     payload: &[u8],
 ) -> Result<(HandlerOutput, standard::Timing), InvokeError> {
-    match host.pools.get(&*f.name) {
-        Some(pool) => pool.invoke(request_id, payload).await,
-        None => standard::invoke_handler(&host.engine, f, request_id, payload).await,
+    let f = &target.function;
+    let Some(pool) = &target.pool else {
+        return standard::invoke_handler(&host.engine, f, request_id, payload).await;
+    };
+    let current;
+    let pool = if pool.is_retired()
+        && let Some(now) = host.pools.get(&f.name)
+    {
+        current = now;
+        &current
+    } else {
+        pool
+    };
+    let out = pool.invoke(request_id, payload).await;
+    if matches!(out, Err(InvokeError::EnvironmentRecycled { .. })) && pool.is_retired() {
+        if let Some(now) = host.pools.get(&f.name) {
+            return now.invoke(request_id, payload).await;
+        }
+        let now = host.registry.get(&f.name).unwrap_or_else(|| f.clone());
+        return standard::invoke_handler(&host.engine, &now, request_id, payload).await;
     }
+    out
 }
 
 /// A 200 JSON response with Lambda's headers.
@@ -311,6 +354,16 @@ pub(crate) fn status_only(status: StatusCode) -> Response {
     resp
 }
 
+/// The value of `key` in a query string (percent-decoded).
+pub(crate) fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| percent_decode(&v.replace('+', " ")))
+        .filter(|v| !v.is_empty())
+}
+
 /// Decodes `%XX` escapes in a path segment (ARNs arrive as `arn%3Aaws%3A...`).
 pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -348,6 +401,26 @@ mod tests {
             "arn:aws:function:echo"
         );
         assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn qualifiers() {
+        assert_eq!(qualifier_of("echo"), None);
+        assert_eq!(qualifier_of("echo:prod").as_deref(), Some("prod"));
+        assert_eq!(
+            qualifier_of("arn:aws:lambda:us-east-1:123456789012:function:echo:3").as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            qualifier_of("arn:aws:lambda:us-east-1:123456789012:function:echo"),
+            None
+        );
+        assert_eq!(qualifier_of("123456789012:function:echo"), None);
+        assert_eq!(
+            query_param(Some("a=1&Qualifier=%24LATEST"), "Qualifier").as_deref(),
+            Some("$LATEST")
+        );
+        assert_eq!(query_param(None, "Qualifier"), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `/healthz` and the dashboard at `/ui`.
 
 pub mod auth;
+pub mod control;
 pub mod durable;
 #[cfg(test)]
 mod fuzz_tests;

@@ -3,15 +3,16 @@
 use super::lambda;
 use super::response::{self, Response, add_request_id, add_timing, text};
 use crate::config::{FunctionKind, HostConfig, Mode};
+use crate::deploy::{Deployer, Pools};
 use crate::durable::{Durable, InvokeTarget};
 use crate::engine::{EngineError, LaminaEngine};
 use crate::error::{InvokeError, LoadError};
 use crate::journal::RedbJournal;
 use crate::metrics;
-use crate::modes::async_events::AsyncEvents;
+use crate::modes::async_events::{AsyncEvents, LiveTargets};
 use crate::modes::managed::ManagedPool;
 use crate::modes::standard;
-use crate::registry::{Function, Registry};
+use crate::registry::{CodeLookup, Function, Registry};
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -46,18 +47,23 @@ pub enum StartError {
     /// The durable-execution journal could not be opened.
     #[error("durable journal: {0}")]
     JournalOpen(#[from] crate::journal::OpenError),
+    /// The function store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::deploy::store::StoreError),
 }
 
 /// A running host's shared state: engine, functions and settings.
 pub struct Host {
     /// The engine.
     pub engine: Arc<LaminaEngine>,
-    /// The loaded functions.
-    pub registry: Registry,
+    /// The live functions (`$LATEST` of each name).
+    pub registry: Arc<Registry>,
     /// The settings it started with.
     pub config: HostConfig,
     /// Environment pools of managed functions, by name.
-    pub pools: BTreeMap<String, Arc<ManagedPool>>,
+    pub pools: Arc<Pools>,
+    /// The control plane: stored functions, versions and aliases.
+    pub deploy: Arc<Deployer>,
     /// The durable runtime, when the host serves durable functions.
     pub durable: Option<Arc<Durable>>,
     /// The queue of asynchronous invocations, when the host serves handler functions.
@@ -73,13 +79,16 @@ impl Host {
         let mut engine = LaminaEngine::new(&config.engine)?;
         engine.set_instance_limits(&config);
         let engine = Arc::new(engine);
-        let registry = Registry::load(&engine, &config.functions)?;
+        let opened = Deployer::open(&config.state_dir, &config.functions)?;
+        let registry = Arc::new(Registry::load(&engine, &opened.configs)?);
+        let deploy = Arc::new(Deployer::new(opened, engine.clone(), registry.clone()));
         Ok(Host {
             auth: config.auth.clone().map(super::auth::Auth::new),
             engine,
             registry,
             config,
-            pools: BTreeMap::new(),
+            pools: Arc::default(),
+            deploy,
             durable: None,
             events: None,
         })
@@ -91,16 +100,13 @@ impl Host {
     /// runtime when any is durable: re-invokes executions that were
     /// mid-invocation and schedules stored timers.
     pub async fn start_durable(&mut self) -> Result<(), StartError> {
-        let functions: Vec<Arc<Function>> = self
-            .registry
+        let all = self.registry.all();
+        let functions: Vec<Arc<Function>> = all
             .iter()
             .filter(|f| f.kind == FunctionKind::Durable)
             .cloned()
             .collect();
-        let handlers = self
-            .registry
-            .iter()
-            .any(|f| f.kind == FunctionKind::Handler);
+        let handlers = all.iter().any(|f| f.kind == FunctionKind::Handler);
         if functions.is_empty() && !handlers {
             return Ok(());
         }
@@ -109,12 +115,11 @@ impl Host {
             .await
             .map_err(|e| crate::journal::OpenError::Storage(e.to_string()))??;
         let journal: Arc<dyn crate::journal::Journal> = Arc::new(journal);
-        let targets: BTreeMap<String, InvokeTarget> = self
-            .registry
+        let targets: BTreeMap<String, InvokeTarget> = all
             .iter()
             .filter(|f| f.kind != FunctionKind::Durable)
             .map(|f| {
-                let t = match (f.kind, self.pools.get(&*f.name)) {
+                let t = match (f.kind, self.pools.get(&f.name)) {
                     (FunctionKind::Handler, Some(pool)) => InvokeTarget::Managed(pool.clone()),
                     (FunctionKind::Handler, None) => InvokeTarget::Standard(f.clone()),
                     _ => InvokeTarget::Other(f.clone()),
@@ -123,10 +128,20 @@ impl Host {
             })
             .collect();
         if handlers {
+            let (registry, pools) = (self.registry.clone(), self.pools.clone());
+            let live: LiveTargets = Arc::new(move |name: &str| {
+                let f = registry.get(name)?;
+                Some(match (f.kind, pools.get(name)) {
+                    (FunctionKind::Handler, Some(pool)) => InvokeTarget::Managed(pool),
+                    (FunctionKind::Handler, None) => InvokeTarget::Standard(f),
+                    _ => InvokeTarget::Other(f),
+                })
+            });
             let events = AsyncEvents::start(
                 self.engine.clone(),
                 journal.clone(),
                 targets.clone(),
+                Some(live),
                 self.config.async_events.clone(),
             )
             .await?;
@@ -135,7 +150,9 @@ impl Host {
         if functions.is_empty() {
             return Ok(());
         }
-        let durable = Durable::start(self.engine.clone(), journal, functions, targets).await?;
+        let code: Arc<dyn CodeLookup> = self.deploy.clone();
+        let durable =
+            Durable::start(self.engine.clone(), journal, functions, targets, Some(code)).await?;
         durable.start_retention(&self.config.durable);
         self.durable = Some(durable);
         Ok(())
@@ -145,12 +162,12 @@ impl Host {
     /// their minimum environments are initialised, so the first request
     /// does not pay `init`.
     pub async fn start_managed(&mut self) -> Result<(), StartError> {
-        for f in self.registry.iter() {
+        for f in self.registry.all() {
             if let Mode::Managed(cfg) = &f.config.mode {
                 let pool = ManagedPool::start(self.engine.clone(), f.clone(), cfg.clone())
                     .await
                     .map_err(StartError::Managed)?;
-                self.pools.insert(f.name.to_string(), pool);
+                self.pools.insert(&f.name, pool);
             }
         }
         Ok(())
@@ -158,17 +175,17 @@ impl Host {
 
     /// Prometheus text for `/metrics`.
     pub fn render_metrics(&self) -> String {
+        let functions = self.registry.all();
         let mut text = metrics::render(
             &self.engine.metrics,
-            self.registry
+            functions
                 .iter()
                 .map(|f| (&*f.name, f.kind.as_str(), &f.metrics)),
         );
+        let pools = self.pools.all();
         crate::modes::managed::render_metrics(
             &mut text,
-            self.pools
-                .iter()
-                .map(|(name, p)| (name.as_str(), &p.metrics)),
+            pools.iter().map(|(name, p)| (name.as_str(), &p.metrics)),
         );
         text
     }
@@ -177,12 +194,14 @@ impl Host {
     pub fn functions_json(&self) -> serde_json::Value {
         let list: Vec<serde_json::Value> = self
             .registry
+            .all()
             .iter()
             .map(|f| {
                 let mut v = serde_json::json!({
                     "name": &*f.name,
                     "kind": f.kind.as_str(),
-                    "mode": if self.pools.contains_key(&*f.name) { "managed" } else { "standard" },
+                    "mode": if self.pools.contains_key(&f.name) { "managed" } else { "standard" },
+                    "code_sha256": &f.code_sha256,
                     "component": f.config.component.display().to_string(),
                     "invocations": f.metrics.invocations.load(Ordering::Relaxed),
                     "instances_live": f.metrics.instances_live.load(Ordering::Relaxed),
@@ -192,7 +211,22 @@ impl Host {
                 v["errors_by_reason"] =
                     serde_json::json!(errors.into_iter().collect::<BTreeMap<_, _>>());
                 v["latency"] = latency_json(&f.metrics.run);
-                if let Some(pool) = self.pools.get(&*f.name) {
+                if let Some(rec) = self.deploy.record(&f.name) {
+                    v["versions"] = rec.versions.keys().copied().collect::<Vec<u64>>().into();
+                    v["aliases"] = rec
+                        .aliases
+                        .iter()
+                        .map(|(name, a)| {
+                            serde_json::json!({
+                                "name": name,
+                                "version": a.version,
+                                "weights": a.weights,
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                        .into();
+                }
+                if let Some(pool) = self.pools.get(&f.name) {
                     v["in_flight"] = pool.in_flight().into();
                     v["environments"] = serde_json::json!(pool.environments());
                     v["scaling_events"] = serde_json::json!(pool.scaling_events());
@@ -487,7 +521,6 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
         (_, "ui") if host.registry.get("ui").is_none() => super::ui::handle(req.method(), rest),
         _ => {
             if let Some(f) = host.registry.get(first) {
-                let f = f.clone();
                 if f.kind == FunctionKind::Http {
                     let prefix_len = first.len() + 1;
                     return data_plane(host, f, req, prefix_len).await;
@@ -503,7 +536,6 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
                 });
             }
             if let Some(f) = host.registry.sole_http() {
-                let f = f.clone();
                 return data_plane(host, f, req, 0).await;
             }
             reject(&host);

@@ -109,7 +109,7 @@ pub enum CallbackCommand {
     },
 }
 
-fn enc(s: &str) -> String {
+pub(super) fn enc(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -122,7 +122,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Sends one request; returns the JSON body, or the API's error message.
-async fn call(
+pub(super) async fn call(
     endpoint: &str,
     method: http::Method,
     path: &str,
@@ -161,13 +161,13 @@ async fn call(
     Ok(v)
 }
 
-fn print(text: &str) {
+pub(super) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
-fn pretty(v: &serde_json::Value) -> String {
+pub(super) fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
 }
 

@@ -1,14 +1,17 @@
 //! The `lamina` command line: `serve` runs the host, `invoke` calls a
 //! function on a running host, `executions` and `callback` work with
-//! durable executions.
+//! durable executions, `deploy`, `functions` and `versions` with the
+//! functions themselves.
 
 mod build;
+mod deploy;
 mod durable;
 mod new;
 mod sign;
 mod table;
 
 pub use build::{BuildArgs, build};
+pub use deploy::{DeployArgs, FunctionsArgs, VersionsArgs, deploy, functions, versions};
 pub use durable::{CallbackArgs, ExecutionsArgs, callback, executions};
 pub use new::{NewArgs, new};
 
@@ -51,6 +54,12 @@ pub enum Command {
     Build(BuildArgs),
     /// Write a new function project (`--lang python`, `--template handler|durable`).
     New(NewArgs),
+    /// Deploy a component to a running host: create the function or update its code, without a restart.
+    Deploy(DeployArgs),
+    /// List, show or delete the functions of a running host.
+    Functions(FunctionsArgs),
+    /// Show the versions and aliases of a function on a running host.
+    Versions(VersionsArgs),
 }
 
 /// Arguments of `lamina bench`.
@@ -339,8 +348,8 @@ fn print_table(host: &Host, url: &str) {
         env!("CARGO_PKG_VERSION")
     ));
     let mut table = Table::new(["FUNCTION", "KIND", "MODE", "ROUTE", "CODE"]).indent(2);
-    for f in host.registry.iter() {
-        let mode = match host.pools.get(&*f.name) {
+    for f in host.registry.all() {
+        let mode = match host.pools.get(&f.name) {
             Some(p) => format!("managed:{}", p.environments().len()),
             None if f.kind == FunctionKind::Durable => "durable".to_string(),
             None => "standard".to_string(),

@@ -50,7 +50,7 @@ pub use scheduler::{Clock, SystemClock};
 
 use crate::engine::LaminaEngine;
 use crate::journal::{CreateOutcome, Execution, Journal, JournalError, Operation, execution_arn};
-use crate::registry::Function;
+use crate::registry::{CodeLookup, Function};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -107,6 +107,9 @@ pub struct Durable {
     invoker: Arc<dyn Invoker>,
     /// Where host-side transitions and the scheduler get the time.
     clock: Arc<dyn Clock>,
+    /// Finds the code an execution started with (by its sha256), so it
+    /// replays on that code after the function was updated.
+    code: Option<Arc<dyn CodeLookup>>,
     /// Who this host is when it claims executions and timers.
     owner: String,
     /// Executions with an invocation loop running, and whether another
@@ -135,18 +138,28 @@ impl Durable {
     /// Creates the runtime for the durable `functions` on `journal`, starts
     /// the timer scheduler and re-invokes every execution that was
     /// mid-invocation when the host last stopped.
-    /// `targets` are the host's other functions, which chained invokes may call.
+    /// `targets` are the host's other functions, which chained invokes may call;
+    /// `code` finds the code each execution started with.
     pub async fn start(
         engine: Arc<LaminaEngine>,
         journal: Arc<dyn Journal>,
         functions: impl IntoIterator<Item = Arc<Function>>,
         targets: BTreeMap<String, InvokeTarget>,
+        code: Option<Arc<dyn CodeLookup>>,
     ) -> Result<Arc<Self>, JournalError> {
         let invoker = Arc::new(HandlerTargets {
             engine: engine.clone(),
             targets,
         });
-        Self::start_with(engine, journal, functions, invoker, Arc::new(SystemClock)).await
+        Self::start_with(
+            engine,
+            journal,
+            functions,
+            invoker,
+            Arc::new(SystemClock),
+            code,
+        )
+        .await
     }
 
     /// [`Durable::start`] with the parts a host may choose: what runs
@@ -157,6 +170,7 @@ impl Durable {
         functions: impl IntoIterator<Item = Arc<Function>>,
         invoker: Arc<dyn Invoker>,
         clock: Arc<dyn Clock>,
+        code: Option<Arc<dyn CodeLookup>>,
     ) -> Result<Arc<Self>, JournalError> {
         let durable = Arc::new(Durable {
             journal,
@@ -167,6 +181,7 @@ impl Durable {
                 .collect(),
             invoker,
             clock,
+            code,
             owner: format!("lamina-{}", uuid::Uuid::new_v4().simple()),
             active: Mutex::default(),
             invoking: Mutex::default(),

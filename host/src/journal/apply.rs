@@ -345,6 +345,9 @@ pub(super) fn apply(
     if let Some(crashes) = update.crashes {
         exec.crashes = crashes;
     }
+    if let Some(code) = update.code_sha256.take() {
+        exec.code_sha256 = Some(code);
+    }
     exec.metering.add(&update.metering);
     exec.metering.bytes_journaled = exec
         .metering

@@ -632,6 +632,10 @@ pub struct ExecutionUpdate {
     /// A new count of consecutive crashed invocations (see [`Execution::crashes`]).
     #[serde(default)]
     pub crashes: Option<u32>,
+    /// Moves the execution to other code (sha256 of the component): a
+    /// deployment's replay check found it compatible.
+    #[serde(default)]
+    pub code_sha256: Option<String>,
 }
 
 /// One atomic set of updates to one execution, for [`super::Journal::apply`].

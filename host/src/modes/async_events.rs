@@ -63,6 +63,8 @@ pub struct AsyncEvents {
     journal: Arc<dyn Journal>,
     engine: Arc<LaminaEngine>,
     targets: BTreeMap<String, InvokeTarget>,
+    /// What serves a function now (after deployments); `targets` otherwise.
+    live: Option<LiveTargets>,
     cfg: AsyncConfig,
     /// Events in the journal, counted at start and kept up to date here, so
     /// that admission does not read the journal.
@@ -79,13 +81,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Finds what serves a function now: deployments replace functions while
+/// the host runs.
+pub type LiveTargets = Arc<dyn Fn(&str) -> Option<InvokeTarget> + Send + Sync>;
+
 impl AsyncEvents {
     /// Starts the worker on `journal`, picking up the events queued before
-    /// the host last stopped. `targets` are the handler functions.
+    /// the host last stopped. `targets` are the handler functions; `live`,
+    /// when given, finds them as they are at each attempt instead.
     pub async fn start(
         engine: Arc<LaminaEngine>,
         journal: Arc<dyn Journal>,
         targets: BTreeMap<String, InvokeTarget>,
+        live: Option<LiveTargets>,
         cfg: AsyncConfig,
     ) -> Result<Arc<Self>, JournalError> {
         let queued = journal.queued_event_count().await?;
@@ -100,6 +108,7 @@ impl AsyncEvents {
             journal,
             engine,
             targets,
+            live,
             cfg,
             queued: AtomicU64::new(queued),
             running: Mutex::default(),
@@ -281,7 +290,11 @@ impl AsyncEvents {
 
     /// Runs the event's function once; `Err` describes a failed attempt.
     async fn invoke(&self, event: &QueuedEvent, payload: &[u8]) -> Result<(), String> {
-        let out = match self.targets.get(&event.function) {
+        let now = match &self.live {
+            Some(live) => live(&event.function),
+            None => self.targets.get(&event.function).cloned(),
+        };
+        let out = match now.as_ref() {
             Some(InvokeTarget::Standard(f)) => {
                 standard::invoke_handler(&self.engine, f, &event.request_id, payload).await
             }

@@ -308,7 +308,9 @@ impl ManagedPool {
             reply,
         };
         if self.queue_tx.send(job).await.is_err() {
-            return Err(fail(f, self.recycled_error("the pool is shut down")));
+            // Retired for a new version: the caller runs it there (not a
+            // failure of this function, so neither logged nor counted).
+            return Err(self.recycled_error("the pool is shut down"));
         }
         // Environments answer every job they take; the bound covers a pool
         // that cannot start any environment at all.
@@ -359,6 +361,24 @@ impl ManagedPool {
     /// Invocations not yet answered (queued or running).
     pub fn in_flight(&self) -> u64 {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Stops taking invocations once a new version serves the function: the
+    /// queued and running ones finish, then every environment ends and the
+    /// scaler stops.
+    pub fn retire(&self) {
+        self.queue_tx.close();
+    }
+
+    /// Whether [`ManagedPool::retire`] was called: an invocation that finds
+    /// the pool retired should look the function up again.
+    pub fn is_retired(&self) -> bool {
+        self.queue_tx.is_closed()
+    }
+
+    /// The function (and code) this pool runs.
+    pub fn function(&self) -> &Arc<Function> {
+        &self.function
     }
 
     fn env_list(&self) -> Vec<Arc<Env>> {
@@ -764,6 +784,9 @@ async fn scaler(pool: std::sync::Weak<ManagedPool>) {
     loop {
         tick.tick().await;
         let Some(p) = pool.upgrade() else { return };
+        if p.is_retired() {
+            return;
+        }
         let live = p.env_list();
         let count = live.len() as u64;
         let in_flight = p.in_flight.load(Ordering::Relaxed);

@@ -46,7 +46,11 @@ impl Durable {
         if exec.status.is_terminal() {
             return Ok(None);
         }
-        let Some(f) = self.functions.get(&exec.function).cloned() else {
+        let pinned = match (&self.code, &exec.code_sha256) {
+            (Some(code), Some(sha)) => code.function_with_code(&exec.function, sha).await,
+            _ => None,
+        };
+        let Some(f) = pinned.or_else(|| self.functions.get(&exec.function).cloned()) else {
             tracing::warn!(execution = %arn, function = %exec.function,
                 "execution of a function this host does not serve as durable; left waiting");
             return Ok(None);
