@@ -68,9 +68,16 @@ async fn runtime(journal: Arc<MemoryJournal>, clock: Arc<TestClock>) -> Arc<Dura
         cache_dir: dir.path().join("cache"),
     })
     .expect("engine");
-    Durable::start_with(Arc::new(engine), journal, [], Arc::new(NoTargets), clock, None)
-        .await
-        .expect("durable runtime")
+    Durable::start_with(
+        Arc::new(engine),
+        journal,
+        [],
+        Arc::new(NoTargets),
+        clock,
+        None,
+    )
+    .await
+    .expect("durable runtime")
 }
 
 #[tokio::test]

@@ -7,8 +7,8 @@ use super::rules::{
 };
 use super::{MAX_DURATION_S, Plan, Rejection};
 use crate::journal::{
-    Batch, ChainedInvokeDetails, ContextDetails, ErrorObject, EventType, Operation, OperationStatus, OperationType,
-    StepDetails, TimerKind, TimerRef, TimerSpec, WaitDetails,
+    Batch, ChainedInvokeDetails, ContextDetails, ErrorObject, EventType, Operation,
+    OperationStatus, OperationType, StepDetails, TimerKind, TimerRef, TimerSpec, WaitDetails,
 };
 
 /// Largest result or error payload one operation may journal, in bytes.
