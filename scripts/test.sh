@@ -42,6 +42,11 @@ step "auth with boto3"
 # every call gets 403 with a wrong secret, an unknown key or no signature.
 bash tests/auth/run.sh
 
+step "control plane with boto3"
+# Deploy, versions, weighted aliases, bad code, swaps under load, durable
+# executions pinned to their code and the replay check, through boto3.
+bash tests/deploy/run.sh
+
 step "python guests"
 # The Python SDK's unit tests (pytest), then the Python order workflow and a
 # Python handler built with componentize-py and driven through boto3 on the
