@@ -3,8 +3,10 @@
 //! durable executions.
 
 mod build;
+mod build_js;
 mod durable;
 mod new;
+mod new_js;
 mod sign;
 
 pub use build::{BuildArgs, build};
