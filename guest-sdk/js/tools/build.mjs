@@ -159,6 +159,15 @@ async function main() {
     console.error(`${PROG}: ${path.relative(process.cwd(), output) || output} is up to date`);
     return;
   }
+  // Components are kept by digest too, so the same code built to another path is a copy.
+  const cached = path.join(WORK, "components", `${digest.slice(0, 32)}.wasm`);
+  if (fs.existsSync(cached)) {
+    fs.mkdirSync(path.dirname(output), { recursive: true });
+    fs.copyFileSync(cached, output);
+    fs.writeFileSync(inputsFile, `${digest}\n`);
+    console.error(`${PROG}: ${path.relative(process.cwd(), output) || output}: same code as ${cached}, copied`);
+    return;
+  }
   const worldName = durable ? "lamina:durable/durable-function" : "lamina:function/function";
   console.error(`${PROG}: ${path.relative(process.cwd(), entry) || entry} (${worldName}) -> ${output}`);
   const { componentize } = await req("@bytecodealliance/componentize-js");
@@ -183,6 +192,9 @@ async function main() {
   fs.mkdirSync(path.dirname(output), { recursive: true });
   fs.writeFileSync(output, component);
   fs.writeFileSync(inputsFile, `${digest}\n`);
+  fs.mkdirSync(path.dirname(cached), { recursive: true });
+  fs.writeFileSync(`${cached}.tmp${process.pid}`, component);
+  fs.renameSync(`${cached}.tmp${process.pid}`, cached);
   console.error(`${PROG}: built ${output} (${(component.length / 1048576).toFixed(1)} MB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
