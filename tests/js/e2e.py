@@ -76,7 +76,7 @@ component = {json.dumps(str(guests / "hello_handler.wasm"))}
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise RuntimeError("lamina serve exited:\n" + "".join(self.log_lines[-30:]))
+                raise RuntimeError("lamina serve exited:\n" + "".join(self.log_lines[:15]))
             self.log_lines.append(line)
             m = LISTEN_RE.search(line)
             if m:
@@ -200,14 +200,6 @@ def check_failed_callback_fails_the_execution(host: Host) -> None:
     assert done["Error"]["ErrorMessage"] == "card refused", done["Error"]
 
 
-def check_invalid_order_fails(host: Host) -> None:
-    arn = start(host, None, {"orderId": "o-4", "items": []})
-    done = wait_done(host, arn)
-    assert done["Status"] == "FAILED", done
-    assert done["Error"]["ErrorType"] == "StepError", done["Error"]
-    assert "has no items" in done["Error"]["ErrorMessage"], done["Error"]
-
-
 def check_handler_context(host: Host) -> None:
     resp = host.lam.invoke(FunctionName="hello-handler-js", Payload=json.dumps({"name": "Ada"}))
     assert "FunctionError" not in resp, resp
@@ -237,7 +229,6 @@ CHECKS = [
     check_order_hibernates_and_resumes,
     check_declined_payment,
     check_failed_callback_fails_the_execution,
-    check_invalid_order_fails,
     check_handler_context,
     check_handler_exception,
     check_typescript_project,
@@ -251,8 +242,8 @@ def main() -> int:
     parser.add_argument("--cache-dir", help="compiled-component cache to reuse across runs")
     parser.add_argument("--ts-flow", help="a component built from `lamina new --lang ts --template durable`")
     args = parser.parse_args()
-    extra = {"ts-flow": Path(args.ts_flow)} if args.ts_flow else {}
-    host = Host(args.lamina, Path(args.guests), Path(args.cache_dir) if args.cache_dir else None, extra)
+    extra = {"ts-flow": Path(args.ts_flow).resolve()} if args.ts_flow else {}
+    host = Host(args.lamina, Path(args.guests).resolve(), Path(args.cache_dir).resolve() if args.cache_dir else None, extra)
     host.extra = extra
     passed = failed = 0
     try:
