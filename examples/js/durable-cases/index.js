@@ -292,18 +292,20 @@ cases(["7-14"], async (v, ctx) => {
 });
 
 // --- 5: chained invokes ----------------------------------------------------------------------
+// AWS's invoke takes (name, funcId, input) when its second argument is a
+// string, so calls without a name pass `undefined` first (inputs may be strings).
 const ECHO = "target-echo";
 const FAIL = "target-fail";
-cases(["5-1"], async (v, ctx) => ctx.invoke(ECHO, v));
+cases(["5-1"], async (v, ctx) => ctx.invoke(undefined, ECHO, v));
 cases(["5-2"], async (v, ctx) => ctx.invoke(text(v.name), ECHO, v.payload));
-cases(["5-4"], async (_v, ctx) => ctx.invoke(ECHO, null));
-cases(["5-5"], async (v, ctx) => ctx.invoke(FAIL, v));
-cases(["5-7"], async (_v, ctx) => { const echoed = await ctx.invoke(ECHO, { data: "x".repeat(200000) }); return { length: echoed.data.length }; });
-cases(["5-8"], async (v, ctx) => ctx.invoke(ECHO, v.payload, { tenantId: text(v.tenantId) }));
+cases(["5-4"], async (_v, ctx) => ctx.invoke(undefined, ECHO, null));
+cases(["5-5"], async (v, ctx) => ctx.invoke(undefined, FAIL, v));
+cases(["5-7"], async (_v, ctx) => { const echoed = await ctx.invoke(undefined, ECHO, { data: "x".repeat(200000) }); return { length: echoed.data.length }; });
+cases(["5-8"], async (v, ctx) => ctx.invoke(undefined, ECHO, v.payload, { tenantId: text(v.tenantId) }));
 cases(["5-10"], async (v, ctx) => {
   let caught = "no error";
   try {
-    await ctx.invoke(FAIL, v);
+    await ctx.invoke(undefined, FAIL, v);
   } catch (err) {
     if (!(err instanceof InvokeError)) throw err;
     caught = err.errorType;
@@ -311,11 +313,11 @@ cases(["5-10"], async (v, ctx) => {
   await ctx.wait({ seconds: 1 });
   return { caught };
 });
-cases(["5-11"], async (_v, ctx) => ctx.invoke(ECHO, await ctx.step(async () => "from-step")));
-cases(["5-13"], async (_v, ctx) => ctx.runInChildContext("child", (c) => c.invoke(ECHO, "in-child")));
-cases(["5-14"], async (_v, ctx) => [await ctx.invoke(ECHO, "first"), await ctx.invoke(ECHO, "second")]);
+cases(["5-11"], async (_v, ctx) => ctx.invoke(undefined, ECHO, await ctx.step(async () => "from-step")));
+cases(["5-13"], async (_v, ctx) => ctx.runInChildContext("child", (c) => c.invoke(undefined, ECHO, "in-child")));
+cases(["5-14"], async (_v, ctx) => [await ctx.invoke(undefined, ECHO, "first"), await ctx.invoke(undefined, ECHO, "second")]);
 const upperResult = { serialize: async (v) => v, deserialize: async (d) => d.toUpperCase() };
-cases(["5-16"], async (v, ctx) => ctx.invoke(ECHO, v, { resultSerdes: upperResult }));
+cases(["5-16"], async (v, ctx) => ctx.invoke(undefined, ECHO, v, { resultSerdes: upperResult }));
 
 // --- 8, 9: parallel and map -------------------------------------------------------------------
 function project(batch, keys) {

@@ -366,6 +366,9 @@ export class DurableContext {
 
   async _batch(op, itemSubType, resultType, branches, config, completion) {
     const ex = this._ex;
+    if (config.maxConcurrency != null && !(config.maxConcurrency > 0)) {
+      throw new Error(`Invalid maxConcurrency: ${config.maxConcurrency}. Must be a positive number or undefined for unlimited concurrency.`);
+    }
     if (!ex.enter(this._scope)) return never();
     const total = branches.length;
     const policy = new CompletionPolicy(total, completion, branches.map((b) => b.name));

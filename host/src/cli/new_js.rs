@@ -108,7 +108,11 @@ pub fn readme(name: &str, typescript: bool, template: Template) -> String {
          Then, from another shell:\n\n{invoke}\n\
          npm dependencies listed in `package.json` are bundled into the component\n\
          (`lamina-sdk` is provided by `lamina build`).\n",
-        lang = if typescript { "TypeScript" } else { "JavaScript" },
+        lang = if typescript {
+            "TypeScript"
+        } else {
+            "JavaScript"
+        },
         kind = match template {
             Template::Handler => "a Lambda-style handler",
             Template::Durable => "a durable function",
