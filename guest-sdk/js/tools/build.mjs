@@ -153,7 +153,10 @@ async function main() {
   const code = fs.readFileSync(bundled);
   const witDir = path.join(WIT, world);
   const witText = fs.readdirSync(witDir).sort().map((f) => fs.readFileSync(path.join(witDir, f), "utf8")).join("\n");
-  const digest = createHash("sha256").update(code).update(witText).update(fs.readFileSync(path.join(HERE, "package-lock.json"))).digest("hex");
+  // esbuild marks each module with a `// path` comment; paths (the SDK's cache
+  // directory among them) are not part of what the code does.
+  const normalized = code.toString("utf8").replace(/^\/\/ .*$/gm, "");
+  const digest = createHash("sha256").update(normalized).update(witText).update(fs.readFileSync(path.join(HERE, "package-lock.json"))).digest("hex");
   const inputsFile = `${output}.inputs`;
   if (fs.existsSync(output) && fs.existsSync(inputsFile) && fs.readFileSync(inputsFile, "utf8").trim() === digest) {
     console.error(`${PROG}: ${path.relative(process.cwd(), output) || output} is up to date`);
