@@ -1,6 +1,7 @@
 // Glue between the `lamina:durable/durable-function` world and the SDK: the
 // host's journal imports as the SDK's journal, and the `handler` export.
 import * as wit from "lamina:durable/journal@0.1.0";
+import "./process-exit.js";
 import { runDurable } from "./durable.js";
 import { JournalError } from "./errors.js";
 

@@ -1,4 +1,5 @@
 // Glue between the `lamina:function/function` world and a Lambda-style handler.
+import "./process-exit.js";
 import { HandlerError, lambdaContext, runHandler } from "./handler.js";
 
 /** The `lamina:function/handler` export running `fn(event, context)`. */

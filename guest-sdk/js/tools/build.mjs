@@ -156,7 +156,7 @@ async function main() {
   // esbuild marks each module with a `// path` comment; paths (the SDK's cache
   // directory among them) are not part of what the code does.
   const normalized = code.toString("utf8").replace(/^\/\/ .*$/gm, "");
-  const digest = createHash("sha256").update(normalized).update(witText).update(fs.readFileSync(path.join(HERE, "package-lock.json"))).digest("hex");
+  const digest = createHash("sha256").update(normalized).update(witText).update("wasi:cli/exit@0.2.12").update(fs.readFileSync(path.join(HERE, "package-lock.json"))).digest("hex");
   const inputsFile = `${output}.inputs`;
   if (fs.existsSync(output) && fs.existsSync(inputsFile) && fs.readFileSync(inputsFile, "utf8").trim() === digest) {
     console.error(`${PROG}: ${path.relative(process.cwd(), output) || output} is up to date`);
@@ -177,16 +177,24 @@ async function main() {
   const started = Date.now();
   // ComponentizeJS reads the WIT through a WASI sandbox that sees the current
   // directory only: stage the world's WIT beside the bundle and build from there.
+  // The world is Lamina's plus `wasi:cli/exit` (process.exit), at the WASI
+  // version the pinned ComponentizeJS's engine imports.
   const stagedWit = path.join(stage, "wit");
   fs.rmSync(stagedWit, { recursive: true, force: true });
-  fs.cpSync(witDir, stagedWit, { recursive: true });
+  fs.cpSync(witDir, path.join(stagedWit, "deps", world), { recursive: true });
+  fs.mkdirSync(path.join(stagedWit, "deps", "cli"), { recursive: true });
+  fs.writeFileSync(path.join(stagedWit, "deps", "cli", "exit.wit"),
+    "package wasi:cli@0.2.12;\n\ninterface exit {\n  exit: func(status: result);\n}\n");
+  const baseWorld = durable ? "lamina:durable/durable-function@0.1.0" : "lamina:function/function@0.1.0";
+  fs.writeFileSync(path.join(stagedWit, "world.wit"),
+    `package lamina:js-${world}@0.1.0;\n\nworld component {\n  include ${baseWorld};\n  import wasi:cli/exit@0.2.12;\n}\n`);
   process.chdir(stage);
   let component;
   try {
     ({ component } = await componentize({
       sourcePath: "bundle.js",
       witPath: "wit",
-      worldName,
+      worldName: `lamina:js-${world}/component`,
       disableFeatures: ["fetch-event"],
     }));
   } catch (err) {
