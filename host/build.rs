@@ -1,8 +1,11 @@
 //! Bundles what `lamina build` needs at run time into the binary, so an
-//! installed `lamina` builds Python functions outside the repository: the
-//! pure-Python SDK (guest-sdk/python/lamina_sdk), the WIT worlds (wit/) and
-//! the build script (scripts/build-python-guests.sh). Generates
-//! `$OUT_DIR/python_assets.rs`, a table of (relative path, contents).
+//! installed `lamina` builds Python and JavaScript functions outside the
+//! repository: the pure-Python SDK (guest-sdk/python/lamina_sdk), the WIT
+//! worlds (wit/) and the build script (scripts/build-python-guests.sh) in
+//! `$OUT_DIR/python_assets.rs`; the JavaScript SDK (guest-sdk/js: src/,
+//! index.d.ts, package.json) and its build tool (guest-sdk/js/tools: build.mjs
+//! and the pinned toolchain's package.json and package-lock.json) in
+//! `$OUT_DIR/js_assets.rs`. Each is a table of (relative path, contents).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,7 +18,7 @@ fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name == "__pycache__" || name.starts_with('.') {
+        if name == "__pycache__" || name == "node_modules" || name.starts_with('.') {
             continue;
         }
         if path.is_dir() {
@@ -75,4 +78,32 @@ fn main() {
     for p in [sdk_root.join("lamina_sdk"), wit_root, script] {
         println!("cargo:rerun-if-changed={}", p.display());
     }
+    js_assets(&repo);
+}
+
+/// Writes `$OUT_DIR/js_assets.rs`: `JS_SDK` (guest-sdk/js's src/*.js,
+/// index.d.ts and package.json) and `JS_TOOLS` (guest-sdk/js/tools).
+fn js_assets(repo: &Path) {
+    let js_root = repo.join("guest-sdk/js");
+    let mut sdk = Vec::new();
+    collect(&js_root.join("src"), "js", &mut sdk);
+    for f in ["index.d.ts", "package.json"] {
+        sdk.push(js_root.join(f));
+    }
+    let tools_root = js_root.join("tools");
+    let tools: Vec<PathBuf> = ["build.mjs", "package.json", "package-lock.json"]
+        .iter()
+        .map(|f| tools_root.join(f))
+        .collect();
+    let mut out = String::new();
+    table(&mut out, "JS_SDK", &js_root, &sdk);
+    table(&mut out, "JS_TOOLS", &tools_root, &tools);
+    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("js_assets.rs");
+    if let Err(e) = std::fs::write(&dest, out) {
+        panic!("cannot write {}: {e}", dest.display());
+    }
+    for p in sdk.iter().chain(tools.iter()) {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+    println!("cargo:rerun-if-changed={}", js_root.join("src").display());
 }

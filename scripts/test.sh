@@ -54,6 +54,13 @@ step "python guests"
 bash tests/python/run.sh
 bash tests/python/run.sh --conformance
 
+step "javascript guests"
+# The JS SDK's unit tests (node --test), the JS order workflow and handler
+# built with esbuild + ComponentizeJS and driven through boto3, `lamina new
+# --lang js|ts` projects, then every conformance case against the JS fixture.
+bash tests/js/run.sh
+bash tests/js/run.sh --conformance
+
 step "browser"
 # The dashboard's order demo clicked through in headless Chromium (installs
 # the chromium package and playwright-core when missing; screenshots in

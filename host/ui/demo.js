@@ -1,8 +1,9 @@
 // The order demo: start an order-workflow execution and watch it validate,
 // checkpoint, hibernate at await-payment with no instance, and replay once
 // the payment callback arrives. The same workflow runs in Rust
-// (`order-workflow`) or Python (`order-workflow-py`, lamina_sdk.durable):
-// the user picks which one new orders start.
+// (`order-workflow`), Python (`order-workflow-py`, lamina_sdk.durable) or
+// JavaScript (`order-workflow-js`, lamina-sdk): the user picks which one new
+// orders start.
 
 import { api } from '/ui/api.js';
 import { badge, clock, count, executionLabel, html, ms, parseJson, put, usd } from '/ui/format.js';
@@ -12,6 +13,7 @@ import { isNotFound, loadExecution, meteringPanel, notFound, phase, recordSample
 const WORKFLOWS = [
   { name: 'order-workflow', label: 'Rust' },
   { name: 'order-workflow-py', label: 'Python' },
+  { name: 'order-workflow-js', label: 'JavaScript' },
 ];
 let FUNCTION = WORKFLOWS[0].name;
 // The fulfill-order step's result: Rust's is the tracking number, Python's {trackingNumber}.
@@ -260,8 +262,8 @@ export function mountDemo(el, arn, ctx) {
     statusEl.__markup = null; // the next poll redraws the banner
     try {
       if (action === 'approve') await api.succeedCallback(callbackId, { approved: true });
-      // The Python workflow (the AWS sample) fails on a failed callback; {approved: false} declines it.
-      else if (functionOfArn(arn) === 'order-workflow-py') await api.succeedCallback(callbackId, { approved: false });
+      // The Python and JavaScript workflows (the AWS samples) fail on a failed callback; {approved: false} declines them.
+      else if (['order-workflow-py', 'order-workflow-js'].includes(functionOfArn(arn))) await api.succeedCallback(callbackId, { approved: false });
       else await api.failCallback(callbackId, { ErrorType: 'PaymentDeclined', ErrorMessage: 'declined' });
     } catch (e) {
       sent = false;

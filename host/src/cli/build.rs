@@ -1,5 +1,6 @@
 //! `lamina build`: a Python function (a `.py` file or a directory) into a
-//! WebAssembly component, with componentize-py.
+//! WebAssembly component, with componentize-py. JavaScript and TypeScript
+//! sources go to `build_js` instead.
 //!
 //! The binary carries everything the build needs besides `python3`: the
 //! `lamina_sdk` package, the WIT worlds and the build script
@@ -21,11 +22,14 @@ mod assets {
 pub struct BuildArgs {
     /// A Python module (FILE.py) or a directory (its handler.py, lambda_function.py
     /// or only .py file); a requirements.txt beside it is bundled (pure Python only).
+    /// Or a JavaScript/TypeScript module (FILE.js, FILE.ts) or a directory with a
+    /// package.json or index.js/index.ts (bundled with its npm dependencies).
     pub source: PathBuf,
     /// The component to write (default: NAME.wasm in the current directory).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// The handler function's name in the module.
+    /// The handler function's name in the module (JavaScript: the export
+    /// named `handler` unless another name is given).
     #[arg(long, default_value = "lambda_handler")]
     pub handler: String,
 }
@@ -50,7 +54,6 @@ pub fn cache_dir() -> Result<PathBuf, CliError> {
 /// Writes the bundled SDK, WIT files and build script into
 /// `work/support-HASH/` (once per content), and returns that directory.
 fn unpack_support(work: &Path) -> Result<PathBuf, CliError> {
-    let mut hash = Sha256::new();
     let files = assets::PYTHON_SDK
         .iter()
         .map(|(p, c)| (Path::new("sdk").join(p), *c))
@@ -64,7 +67,21 @@ fn unpack_support(work: &Path) -> Result<PathBuf, CliError> {
             assets::BUILD_SCRIPT,
         )))
         .collect::<Vec<_>>();
-    for (path, contents) in &files {
+    unpack_files(work, &files)
+}
+
+/// The bundled WIT worlds, as (path under `wit/`, contents).
+pub(super) fn wit_files() -> impl Iterator<Item = (PathBuf, &'static str)> {
+    assets::WIT
+        .iter()
+        .map(|(p, c)| (Path::new("wit").join(p), *c))
+}
+
+/// Writes `files` (relative path, contents) into `work/support-HASH/` once
+/// per content, and returns that directory.
+pub(super) fn unpack_files(work: &Path, files: &[(PathBuf, &str)]) -> Result<PathBuf, CliError> {
+    let mut hash = Sha256::new();
+    for (path, contents) in files {
         hash.update(path.to_string_lossy().as_bytes());
         hash.update([0]);
         hash.update(contents.as_bytes());
@@ -81,7 +98,7 @@ fn unpack_support(work: &Path) -> Result<PathBuf, CliError> {
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&tmp);
-    for (path, contents) in &files {
+    for (path, contents) in files {
         let dest = tmp.join(path);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)
@@ -106,7 +123,7 @@ fn unpack_support(work: &Path) -> Result<PathBuf, CliError> {
 
 /// The default output: `NAME.wasm` in the current directory, NAME being
 /// the file's stem or the directory's name (`-` becomes `_`).
-fn default_output(source: &Path) -> PathBuf {
+pub(super) fn default_output(source: &Path) -> PathBuf {
     let abs = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
     let name = if abs.is_dir() {
         abs.file_name()
@@ -119,7 +136,7 @@ fn default_output(source: &Path) -> PathBuf {
     PathBuf::from(format!("{name}.wasm"))
 }
 
-fn human_size(bytes: u64) -> String {
+pub(super) fn human_size(bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
     } else {
@@ -134,6 +151,9 @@ pub fn build(args: BuildArgs) -> Result<(), CliError> {
             "{}: no such file or directory",
             args.source.display()
         )));
+    }
+    if super::build_js::is_js_source(&args.source) {
+        return super::build_js::build(&args);
     }
     if !args
         .handler

@@ -5,8 +5,10 @@
 
 mod build;
 mod deploy;
+mod build_js;
 mod durable;
 mod new;
+mod new_js;
 mod sign;
 mod table;
 
@@ -50,7 +52,7 @@ pub enum Command {
     Executions(ExecutionsArgs),
     /// Complete (or heartbeat) a durable callback on a running host.
     Callback(CallbackArgs),
-    /// Build a Python function (FILE.py or a directory) into a component.
+    /// Build a Python, JavaScript or TypeScript function (FILE.py, FILE.js, FILE.ts or a directory) into a component.
     Build(BuildArgs),
     /// Write a new function project (`--lang python`, `--template handler|durable`).
     New(NewArgs),

@@ -21,6 +21,12 @@ pub struct NewArgs {
 pub enum Lang {
     /// Python, built with `lamina build` (componentize-py).
     Python,
+    /// JavaScript, built with `lamina build` (esbuild and ComponentizeJS).
+    #[value(alias = "javascript")]
+    Js,
+    /// TypeScript, built with `lamina build` (esbuild and ComponentizeJS).
+    #[value(alias = "typescript")]
+    Ts,
 }
 
 /// Project templates.
@@ -125,21 +131,41 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
     if dir.exists() {
         return Err(CliError::Build(format!("{name} already exists")));
     }
-    let Lang::Python = args.lang;
-    let module = match args.template {
-        Template::Handler => PY_HANDLER,
-        Template::Durable => PY_DURABLE,
+    let files = match args.lang {
+        Lang::Python => {
+            let module = match args.template {
+                Template::Handler => PY_HANDLER,
+                Template::Durable => PY_DURABLE,
+            };
+            vec![
+                ("lambda_function.py", module.to_string()),
+                ("lamina.toml", lamina_toml(name)),
+                ("README.md", readme(name, args.template)),
+                (
+                    ".gitignore",
+                    "*.wasm\n*.wasm.inputs\n.lamina/\n".to_string(),
+                ),
+            ]
+        }
+        Lang::Js | Lang::Ts => {
+            let typescript = args.lang == Lang::Ts;
+            let (entry, module) = super::new_js::module(typescript, args.template);
+            vec![
+                (entry, module.to_string()),
+                ("package.json", super::new_js::package_json(name, entry)),
+                ("lamina.toml", lamina_toml(name)),
+                (
+                    "README.md",
+                    super::new_js::readme(name, typescript, args.template),
+                ),
+                (
+                    ".gitignore",
+                    "*.wasm\n*.wasm.inputs\n.lamina/\nnode_modules/\n".to_string(),
+                ),
+            ]
+        }
     };
     std::fs::create_dir_all(dir).map_err(io(format!("creating {name}")))?;
-    let files = [
-        ("lambda_function.py", module.to_string()),
-        ("lamina.toml", lamina_toml(name)),
-        ("README.md", readme(name, args.template)),
-        (
-            ".gitignore",
-            "*.wasm\n*.wasm.inputs\n.lamina/\n".to_string(),
-        ),
-    ];
     for (file, contents) in files {
         let path = dir.join(file);
         std::fs::write(&path, contents).map_err(io(format!("writing {}", path.display())))?;
@@ -148,7 +174,12 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
         Template::Handler => "handler",
         Template::Durable => "durable",
     };
-    println!("created {name}/ (python, {template} template)");
+    let lang = match args.lang {
+        Lang::Python => "python",
+        Lang::Js => "javascript",
+        Lang::Ts => "typescript",
+    };
+    println!("created {name}/ ({lang}, {template} template)");
     println!("  cd {name} && lamina build . -o {name}.wasm && lamina serve");
     Ok(())
 }
