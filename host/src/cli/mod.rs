@@ -4,8 +4,8 @@
 //! functions themselves.
 
 mod build;
-mod deploy;
 mod build_js;
+mod deploy;
 mod durable;
 mod new;
 mod new_js;
