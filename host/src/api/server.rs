@@ -506,7 +506,16 @@ async fn route(host: Arc<Host>, req: hyper::Request<Incoming>) -> Response {
     if control {
         let req = match super::auth::admit(&host, req).await {
             Ok(req) => req,
-            Err(resp) => return resp,
+            Err(mut resp) => {
+                // A refused request's body may be unread: close the
+                // connection after the answer, so that no client sends its
+                // next request on a connection the server is dropping.
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                return resp;
+            }
         };
         return control_plane(host, req, first, rest).await;
     }
