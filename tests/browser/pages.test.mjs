@@ -37,7 +37,8 @@ const text = async (page, id) => ((await byId(page, id).first().textContent()) |
  * Runs in the page: every word of every visible table cell whose pieces lie
  * on more than one line. Only a cell that opts in with `overflow-wrap:
  * anywhere` (the history's details) may break a word, and only one wider
- * than the whole cell (a long JSON token).
+ * than the whole cell (a long JSON token). Wrapping between JSON tokens is
+ * not a broken word.
  */
 function brokenWords() {
   const bad = [];
@@ -49,7 +50,10 @@ function brokenWords() {
     const mayBreak = cs.overflowWrap === 'anywhere';
     const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const re = /\S+/g;
+      // A word ends at white space and at JSON punctuation: a browser may
+      // legitimately wrap a JSON value between `,` and `{` (a UAX #14 break
+      // opportunity), but never inside a name, a number or an id.
+      const re = /[^\s{}[\],"]+/g;
       for (let m = re.exec(node.data); m; m = re.exec(node.data)) {
         const range = document.createRange();
         range.setStart(node, m.index);
