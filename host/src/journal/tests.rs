@@ -1851,3 +1851,41 @@ async fn pg_migrations_run_once_and_an_unreachable_database_is_a_clear_open_erro
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(!message.contains("secret"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_a_queued_event_claimed_by_one_host_is_not_run_by_another() {
+    let (a, b) = two_pg_hosts().await;
+    let short = std::time::Duration::from_millis(500);
+    let id = a
+        .queue_event(queued("f", b"{}", 1_000))
+        .await
+        .expect("queue");
+    assert!(a.claim_queued_event("host-a", id, short).await.expect("a"));
+    assert!(!b.claim_queued_event("host-b", id, short).await.expect("b"));
+    // host-a may claim it again (a retry), host-b once the claim ends.
+    assert!(
+        a.claim_queued_event("host-a", id, short)
+            .await
+            .expect("a again")
+    );
+    tokio::time::sleep(short + std::time::Duration::from_millis(200)).await;
+    assert!(
+        b.claim_queued_event("host-b", id, short)
+            .await
+            .expect("b later")
+    );
+    assert!(
+        !a.claim_queued_event("host-a", id, short)
+            .await
+            .expect("a later")
+    );
+    // The journals of one process grant every claim.
+    let memory = MemoryJournal::new();
+    assert!(
+        memory
+            .claim_queued_event("x", 1, short)
+            .await
+            .expect("memory")
+    );
+}

@@ -439,6 +439,30 @@ impl Journal for PgJournal {
         Box::pin(self.release_execution_now(owner, arn))
     }
 
+    fn claim_queued_event<'a>(
+        &'a self,
+        owner: &'a str,
+        id: u64,
+        lease: std::time::Duration,
+    ) -> JournalFuture<'a, bool> {
+        Box::pin(async move {
+            let rows = self
+                .read(
+                    "UPDATE queued_events SET owner = $1, lease_until_ms = $3
+                     WHERE id = $2 AND (owner IS NULL OR owner = $1 OR lease_until_ms < $4)
+                     RETURNING id",
+                    &[
+                        &owner,
+                        &int(id),
+                        &super::lease_until(lease),
+                        &int(super::super::now_ms()),
+                    ],
+                )
+                .await?;
+            Ok(!rows.is_empty())
+        })
+    }
+
     fn is_shared(&self) -> bool {
         true
     }

@@ -86,7 +86,9 @@ CREATE TABLE queued_events (
     id BIGINT PRIMARY KEY,
     due_ms BIGINT NOT NULL,
     row BYTEA NOT NULL,
-    payload BYTEA
+    payload BYTEA,
+    owner TEXT,
+    lease_until_ms BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX queued_events_due ON queued_events (due_ms, id);
 CREATE TABLE queue_meta (
