@@ -255,6 +255,9 @@ pub struct HostConfig {
     pub server: ServerConfig,
     /// Access keys for AWS Signature Version 4 (`[auth]`); `None`: no authentication.
     pub auth: Option<AuthConfig>,
+    /// The shared journal database (`[journal] url = "postgres://…"` or
+    /// `--journal`); `None`: the redb journal in the state directory.
+    pub journal_url: Option<String>,
 }
 
 /// Settings of the queue of asynchronous invocations (`[async]`).
@@ -474,6 +477,15 @@ struct FileConfig {
     auth: Option<AuthSection>,
     #[serde(default, rename = "async")]
     async_events: AsyncSection,
+    #[serde(default)]
+    journal: JournalSection,
+}
+
+/// `[journal]`: where durable state lives.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalSection {
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -677,6 +689,8 @@ pub struct Overrides {
     pub max_body_bytes: Option<u64>,
     /// `--no-pooling` turns the pooling allocator off.
     pub no_pooling: bool,
+    /// `--journal`: the shared journal database URL.
+    pub journal_url: Option<String>,
 }
 
 impl HostConfig {
@@ -751,6 +765,17 @@ impl HostConfig {
         cfg.durable = durable;
         cfg.server = file.server.finish()?;
         cfg.auth = file.auth.map(AuthSection::finish).transpose()?;
+        if cfg.journal_url.is_none() {
+            cfg.journal_url = file.journal.url;
+        }
+        if let Some(url) = &cfg.journal_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "journal.url",
+                "must be a PostgreSQL URL (postgres://user@host:port/database)",
+            ));
+        }
         Ok(cfg)
     }
 
@@ -942,6 +967,7 @@ impl Sections {
             async_events: self.async_events,
             server: ServerConfig::default(),
             auth: None,
+            journal_url: o.journal_url.clone(),
         };
         let mut cfg = cfg;
         // By default durable invocations may hold half of the unreserved

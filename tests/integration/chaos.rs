@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 /// A small deterministic PRNG (splitmix64), so a seed replays a campaign's
 /// plan (the kill moments still race with the host, by design).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -39,12 +39,12 @@ impl Rng {
     }
 
     /// A number in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
 }
 
-fn env_u64(key: &str, default: u64) -> u64 {
+pub(crate) fn env_u64(key: &str, default: u64) -> u64 {
     std::env::var(key)
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -52,18 +52,23 @@ fn env_u64(key: &str, default: u64) -> u64 {
 }
 
 /// A `lamina serve` process on a fixed port; SIGKILLed on drop.
-struct Host {
-    child: Child,
-    url: String,
+pub(crate) struct Host {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Host {
     /// Starts the host on `state` (journal, config, `data/`) and `port`,
     /// trying again a few times if it exits at start-up (the port can be
     /// held for a moment by a connection of another test).
-    fn start(state: &Path, port: u16) -> Host {
+    pub(crate) fn start(state: &Path, port: u16) -> Host {
+        Host::start_with(state, port, &[])
+    }
+
+    /// [`Host::start`] with more `lamina serve` arguments (e.g. `--journal URL`).
+    pub(crate) fn start_with(state: &Path, port: u16, extra: &[&str]) -> Host {
         for _ in 0..10 {
-            if let Some(host) = Host::try_start(state, port) {
+            if let Some(host) = Host::try_start(state, port, extra) {
                 return host;
             }
             std::thread::sleep(Duration::from_millis(500));
@@ -71,7 +76,7 @@ impl Host {
         panic!("lamina did not start on port {port} after 10 tries");
     }
 
-    fn try_start(state: &Path, port: u16) -> Option<Host> {
+    fn try_start(state: &Path, port: u16, extra: &[&str]) -> Option<Host> {
         let config = state.join("lamina.toml");
         let mut child = lamina_cmd()
             .arg("serve")
@@ -83,6 +88,7 @@ impl Host {
             .arg(state)
             .arg("--cache-dir")
             .arg(shared_cache())
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -114,12 +120,12 @@ impl Host {
     }
 
     /// SIGKILL, and reap the process.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    fn at(&self, path: &str) -> String {
+    pub(crate) fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
 }
@@ -132,52 +138,52 @@ impl Drop for Host {
 }
 
 /// A free port on 127.0.0.1 (the host re-binds it after every kill).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     s.replace(':', "%3A")
 }
 
 /// One execution of the campaign.
-struct Planned {
-    n: u64,
-    input: Value,
-    steps: u64,
-    callback: bool,
+pub(crate) struct Planned {
+    pub(crate) n: u64,
+    pub(crate) input: Value,
+    pub(crate) steps: u64,
+    pub(crate) callback: bool,
     /// Its ARN, once a start was answered 202.
-    arn: Option<String>,
+    pub(crate) arn: Option<String>,
     /// Ended, with its final description.
-    ended: Option<Value>,
+    pub(crate) ended: Option<Value>,
 }
 
 /// What the campaign counted.
 #[derive(Default, Debug)]
-struct Counts {
-    lost: Vec<String>,
-    duplicated: Vec<String>,
-    stuck: Vec<String>,
-    failed: Vec<String>,
+pub(crate) struct Counts {
+    pub(crate) lost: Vec<String>,
+    pub(crate) duplicated: Vec<String>,
+    pub(crate) stuck: Vec<String>,
+    pub(crate) failed: Vec<String>,
     /// At-most-once steps a kill interrupted (they fail, and the workflow goes on).
-    interrupted: usize,
+    pub(crate) interrupted: usize,
 }
 
 /// The campaign's view of the journal: what it saw acknowledged.
 #[derive(Default)]
-struct Seen {
+pub(crate) struct Seen {
     /// (ARN, operation id) → result of a step seen SUCCEEDED.
-    steps: HashMap<(String, String), Value>,
+    pub(crate) steps: HashMap<(String, String), Value>,
     /// Callback ids whose `succeed` was answered 200.
-    callbacks_acked: BTreeSet<String>,
+    pub(crate) callbacks_acked: BTreeSet<String>,
     /// Callback ids already counted as lost (counted once).
-    callbacks_lost: BTreeSet<String>,
+    pub(crate) callbacks_lost: BTreeSet<String>,
 }
 
 /// A GET with a short timeout; `None` when the host does not answer (it may
 /// be dead or restarting).
-async fn get(client: &reqwest::Client, url: &str) -> Option<(u16, Value)> {
+pub(crate) async fn get(client: &reqwest::Client, url: &str) -> Option<(u16, Value)> {
     let resp = client.get(url).send().await.ok()?;
     let status = resp.status().as_u16();
     let body = resp.json().await.unwrap_or(Value::Null);
@@ -185,7 +191,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Option<(u16, Value)> {
 }
 
 /// Starts (or finds, by name) execution `p`; records its ARN on a 202.
-async fn start(client: &reqwest::Client, host: &Host, p: &mut Planned) {
+pub(crate) async fn start(client: &reqwest::Client, host: &Host, p: &mut Planned) {
     let resp = client
         .post(host.at("/2015-03-31/functions/chaos/invocations"))
         .header("x-amz-invocation-type", "Event")
@@ -210,7 +216,7 @@ async fn start(client: &reqwest::Client, host: &Host, p: &mut Planned) {
 /// One look at every unfinished execution: checks what was acknowledged
 /// before is still there, records newly completed steps, completes started
 /// callbacks and notes executions that ended.
-async fn observe(
+pub(crate) async fn observe(
     client: &reqwest::Client,
     host: &Host,
     plan: &mut [Planned],
@@ -308,7 +314,7 @@ fn check_seen_steps(arn: &str, n: u64, ops: &[Value], seen: &Seen, counts: &mut 
 }
 
 /// The final checks of an ended execution against its journal and effects.
-async fn check_final(
+pub(crate) async fn check_final(
     client: &reqwest::Client,
     host: &Host,
     p: &Planned,
@@ -404,7 +410,7 @@ async fn check_final(
     }
 }
 
-fn effects(data: &Path) -> BTreeMap<String, usize> {
+pub(crate) fn effects(data: &Path) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for line in std::fs::read_to_string(data.join("effects.log"))
         .unwrap_or_default()
@@ -415,7 +421,7 @@ fn effects(data: &Path) -> BTreeMap<String, usize> {
     counts
 }
 
-fn config(data: &Path) -> String {
+pub(crate) fn config(data: &Path) -> String {
     format!(
         r#"
 [functions.chaos]

@@ -18,5 +18,6 @@ mod managed;
 mod netsec;
 mod retention;
 mod sandbox;
+mod scale;
 mod startup;
 mod support;

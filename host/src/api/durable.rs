@@ -46,6 +46,11 @@ pub fn aws_error_of(e: &DurableError) -> (StatusCode, &'static str) {
             "DurableExecutionAlreadyStartedException",
         ),
         DurableError::CallbackTimedOut(_) => (StatusCode::BAD_REQUEST, "CallbackTimeoutException"),
+        // The journal's storage is unreachable (a database outage): try again.
+        DurableError::Journal(e) if e.is_storage() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailableException",
+        ),
         DurableError::Journal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
     }
 }

@@ -110,11 +110,16 @@ impl Host {
         if functions.is_empty() && !handlers {
             return Ok(());
         }
-        let dir = self.config.state_dir.clone();
-        let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
-            .await
-            .map_err(|e| crate::journal::OpenError::Storage(e.to_string()))??;
-        let journal: Arc<dyn crate::journal::Journal> = Arc::new(journal);
+        let journal: Arc<dyn crate::journal::Journal> = match &self.config.journal_url {
+            Some(url) => Arc::new(crate::journal::PgJournal::open(url).await?),
+            None => {
+                let dir = self.config.state_dir.clone();
+                let journal = tokio::task::spawn_blocking(move || RedbJournal::open_in(&dir))
+                    .await
+                    .map_err(|e| crate::journal::OpenError::Storage(e.to_string()))??;
+                Arc::new(journal)
+            }
+        };
         let targets: BTreeMap<String, InvokeTarget> = all
             .iter()
             .filter(|f| f.kind != FunctionKind::Durable)

@@ -114,6 +114,11 @@ pub struct ServeArgs {
     /// Directory for compiled components [default: STATE_DIR/cache].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Keep durable state in this PostgreSQL database, shared by every host
+    /// given the same URL (postgres://user[:password]@host[:port]/database)
+    /// [default: [journal] url in the config, else the redb file in STATE_DIR].
+    #[arg(long, value_name = "URL")]
+    pub journal: Option<String>,
     /// Largest request body accepted, in bytes [default: 6291456 (6 MiB)].
     #[arg(long)]
     pub max_body_bytes: Option<u64>,
@@ -215,6 +220,7 @@ pub fn serve_config(args: &ServeArgs) -> Result<HostConfig, CliError> {
         cache_dir: args.cache_dir.clone(),
         max_body_bytes: args.max_body_bytes,
         no_pooling: args.no_pooling,
+        journal_url: args.journal.clone(),
     };
     let single_options = !args.env.is_empty()
         || args.memory_mb.is_some()

@@ -47,7 +47,8 @@ enum Write {
 impl DurableInvocation {
     /// Queues the plan's batch behind this invocation's earlier writes
     /// without waiting for its commit, and remembers its operation.
-    async fn queue(&mut self, plan: Plan) -> Result<(), wit::JournalError> {
+    async fn queue(&mut self, mut plan: Plan) -> Result<(), wit::JournalError> {
+        plan.batch.fence = self.runtime.fence();
         let q = self
             .host_wait
             .time(self.runtime.journal.enqueue(&self.arn, plan.batch))
@@ -59,7 +60,8 @@ impl DurableInvocation {
     }
 
     /// Applies the plan's batch and remembers its operation.
-    async fn commit(&mut self, plan: Plan) -> Result<(), wit::JournalError> {
+    async fn commit(&mut self, mut plan: Plan) -> Result<(), wit::JournalError> {
+        plan.batch.fence = self.runtime.fence();
         let wake = plan.sets_timers();
         self.host_wait
             .time(self.runtime.journal.apply(&self.arn, plan.batch))

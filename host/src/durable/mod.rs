@@ -40,6 +40,7 @@ pub mod retention;
 mod runtime_tests;
 mod scheduler;
 pub mod shapes;
+mod shared;
 pub mod wit;
 mod wit_convert;
 
@@ -195,6 +196,9 @@ impl Durable {
         durable.count_running().await?;
         durable.recover().await?;
         tokio::spawn(durable.clone().timer_loop());
+        if durable.journal.is_shared() {
+            tokio::spawn(durable.clone().poll_loop());
+        }
         Ok(durable)
     }
 
@@ -313,6 +317,10 @@ impl Durable {
         let e = self.get(arn).await?;
         if e.status.is_terminal() {
             return Ok(e);
+        }
+        if self.journal.is_shared() {
+            // The execution may end on another host: look at the journal too.
+            return self.poll_for_end(arn, bound, rx).await;
         }
         let _ = tokio::time::timeout(bound, rx).await;
         self.get(arn).await

@@ -47,13 +47,27 @@ impl Durable {
                 }
             }
             let next = self.journal.next_timer_due().await.ok().flatten();
-            let wait = next.map_or(MAX_SLEEP_MS, |d| {
-                d.saturating_sub(self.clock.now_ms()).min(MAX_SLEEP_MS)
-            });
+            // On a shared journal other hosts set timers too: look again soon.
+            let most = if self.journal.is_shared() {
+                super::shared::POLL_EVERY.as_millis() as u64
+            } else {
+                MAX_SLEEP_MS
+            };
+            let wait = next.map_or(most, |d| d.saturating_sub(self.clock.now_ms()).min(most));
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(wait)) => {}
                 () = self.timer_wake.notified() => {}
             }
+        }
+    }
+
+    /// How long a claimed timer is this host's: on a shared journal, as
+    /// long as an execution lease (a dead host's timers move on soon).
+    fn timer_lease(&self) -> Duration {
+        if self.journal.is_shared() {
+            super::shared::SHARED_LEASE
+        } else {
+            TIMER_LEASE
         }
     }
 
@@ -62,7 +76,7 @@ impl Durable {
     pub async fn tick(self: &Arc<Self>, now: u64) -> Result<usize, JournalError> {
         let due = self
             .journal
-            .claim_due_timers(&self.owner, now, TIMER_LEASE, TICK_LIMIT)
+            .claim_due_timers(&self.owner, now, self.timer_lease(), TICK_LIMIT)
             .await?;
         let claimed = due.len();
         let fired = due.into_iter().map(|claim| {

@@ -40,6 +40,11 @@ pub(super) trait Rows {
     fn operation(&self, arn: &str, op_id: &str) -> Result<Option<Operation>>;
     /// Which execution and operation own a callback id.
     fn callback_owner(&self, callback_id: &str) -> Result<Option<CallbackRef>>;
+    /// Who holds the lease of a running execution and until when (ms), if
+    /// anyone. Journals of one process keep no lease rows: `None`.
+    fn lease_holder(&self, _arn: &str) -> Result<Option<(String, u64)>> {
+        Ok(None)
+    }
 
     /// Writes the execution row (`row` is `exec` encoded).
     fn put_execution(&mut self, exec: &Execution, row: &[u8]) -> Result<()>;
@@ -293,6 +298,16 @@ pub(super) fn apply(
             arn: arn.to_owned(),
             expected: expect.last_event_id,
             found: exec.last_event_id,
+        });
+    }
+    if let Some(owner) = &batch.fence
+        && let Some((holder, _)) = rows.lease_holder(arn)?
+        && holder != *owner
+    {
+        return Err(JournalError::LeaseLost {
+            arn: arn.to_owned(),
+            owner: owner.clone(),
+            holder,
         });
     }
     let update = &batch.execution;

@@ -64,6 +64,18 @@ pub enum JournalError {
         /// The execution's last event id.
         found: u64,
     },
+    /// The batch was fenced by an owner whose lease on the execution was
+    /// taken over by another host (see [`super::Batch::fence`]). Nothing
+    /// was written; the other host runs the execution now.
+    #[error("durable execution {arn} is now run by host {holder}; host {owner} lost its lease")]
+    LeaseLost {
+        /// The execution.
+        arn: String,
+        /// The owner that wrote.
+        owner: String,
+        /// The owner that holds the lease.
+        holder: String,
+    },
     /// A stored row could not be decoded.
     #[error("corrupt journal row in table `{table}` at key {key}: {message}")]
     Corrupt {
@@ -123,6 +135,27 @@ pub enum OpenError {
         path: PathBuf,
         /// The I/O error.
         message: String,
+    },
+    /// The database could not be reached or refused the connection.
+    #[error("cannot reach the journal database at {url}: {message}")]
+    Unreachable {
+        /// The database URL, without its password.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// The database holds a newer Lamina schema than this build knows.
+    #[error(
+        "the journal database at {url} has Lamina schema version {found}, but this build \
+         knows versions up to {expected}; upgrade this host"
+    )]
+    DatabaseSchema {
+        /// The database URL, without its password.
+        url: String,
+        /// The newest version applied to the database.
+        found: i64,
+        /// The newest version this build knows.
+        expected: i64,
     },
     /// The storage engine failed while opening or preparing the journal.
     #[error("journal storage error: {0}")]

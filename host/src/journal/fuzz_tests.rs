@@ -238,6 +238,7 @@ impl BatchSpec {
                 .collect(),
             allow_after_end: self.allow_after_end,
             expect: None,
+            fence: None,
         }
     }
 }

@@ -16,34 +16,75 @@ enum Backend {
     Redb,
     /// [`MemoryJournal`].
     Memory,
+    /// [`PgJournal`] on the database of `LAMINA_TEST_PG_URL`, in a schema
+    /// of its own (its name is kept in the temp dir, for reopening).
+    Postgres,
+}
+
+/// The database the PostgreSQL tests use (`scripts/postgres.sh` starts one).
+fn pg_url() -> String {
+    std::env::var("LAMINA_TEST_PG_URL")
+        .expect("LAMINA_TEST_PG_URL: run the PostgreSQL tests under scripts/postgres.sh")
+}
+
+/// A PostgreSQL journal in schema `schema` of the test database.
+async fn pg_journal(schema: &str) -> PgJournal {
+    PgJournal::open_with(
+        &pg_url(),
+        PgOptions {
+            schema: Some(schema.to_owned()),
+            ..PgOptions::default()
+        },
+    )
+    .await
+    .expect("open the PostgreSQL journal")
+}
+
+/// A fresh schema name.
+fn pg_schema() -> String {
+    format!("t_{}", uuid::Uuid::new_v4().simple())
 }
 
 impl Backend {
     /// A new, empty journal (and the temp dir it may live in).
-    fn open(self) -> (tempfile::TempDir, Box<dyn Journal>) {
+    async fn open(self) -> (tempfile::TempDir, Box<dyn Journal>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let journal: Box<dyn Journal> = match self {
             Backend::Redb => Box::new(RedbJournal::open_in(dir.path()).expect("open journal")),
             Backend::Memory => Box::new(MemoryJournal::new()),
+            Backend::Postgres => {
+                let schema = pg_schema();
+                std::fs::write(dir.path().join("pg_schema"), &schema).expect("write schema name");
+                Box::new(pg_journal(&schema).await)
+            }
         };
         (dir, journal)
     }
 
     /// Closes and reopens a journal from [`Backend::open`]: redb reads its
-    /// file again; the memory journal has nothing to reopen and stays.
-    fn reopen(self, dir: &tempfile::TempDir, journal: Box<dyn Journal>) -> Box<dyn Journal> {
+    /// file again, PostgreSQL connects again to the same schema; the memory
+    /// journal has nothing to reopen and stays.
+    async fn reopen(self, dir: &tempfile::TempDir, journal: Box<dyn Journal>) -> Box<dyn Journal> {
         match self {
             Backend::Redb => {
                 drop(journal);
                 Box::new(RedbJournal::open_in(dir.path()).expect("reopen journal"))
             }
             Backend::Memory => journal,
+            Backend::Postgres => {
+                drop(journal);
+                let schema =
+                    std::fs::read_to_string(dir.path().join("pg_schema")).expect("schema name");
+                Box::new(pg_journal(&schema).await)
+            }
         }
     }
 }
 
 /// Instantiates each named `async fn(Backend)` test once per backend, as
-/// `redb_backend::NAME` and `memory_backend::NAME`.
+/// `redb_backend::NAME`, `memory_backend::NAME` and `postgres_backend::NAME`
+/// (ignored unless asked for: it needs the database `scripts/postgres.sh`
+/// starts; `scripts/test-postgres.sh` runs them).
 macro_rules! every_backend {
     ($($name:ident),* $(,)?) => {
         mod redb_backend {
@@ -59,6 +100,15 @@ macro_rules! every_backend {
                 #[tokio::test]
                 async fn $name() {
                     super::$name(super::Backend::Memory).await
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+                async fn $name() {
+                    super::$name(super::Backend::Postgres).await
                 }
             )*
         }
@@ -132,7 +182,7 @@ fn event(event_type: EventType, op: &Operation) -> NewEvent {
 }
 
 async fn create_is_idempotent_by_name_and_detects_conflicts(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let first = new_execution("orders", Some("order-1"), r#"{"a":1,"b":[2]}"#);
     let exec = create(&*journal, first.clone()).await;
     assert_eq!(exec.status, ExecutionStatus::Running);
@@ -180,7 +230,7 @@ async fn create_is_idempotent_by_name_and_detects_conflicts(backend: Backend) {
 }
 
 async fn apply_and_load_state_round_trip(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let exec = create(&*journal, new_execution("f", None, "\"in\"")).await;
 
     let started = step("1", OperationStatus::Started);
@@ -299,7 +349,7 @@ async fn apply_and_load_state_round_trip(backend: Backend) {
 }
 
 async fn ended_executions_reject_changes_unless_allowed(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let exec = create(&*journal, new_execution("f", None, "{}")).await;
     let stop = Batch {
         events: vec![NewEvent::new(EventType::ExecutionStopped)],
@@ -369,7 +419,7 @@ async fn ended_executions_reject_changes_unless_allowed(backend: Backend) {
 }
 
 async fn history_is_ordered_and_pages(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let exec = create(&*journal, new_execution("f", None, "{}")).await;
     let mut all_ids = vec![1];
     for batch_no in 0..6u64 {
@@ -444,7 +494,7 @@ fn timer(kind: TimerKind, op_id: Option<&str>, due_ms: u64) -> TimerSpec {
 }
 
 async fn timers_are_ordered_by_due_time_and_removable(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let mut with_deadline = new_execution("f", None, "{}");
     with_deadline.deadline_ms = Some(50_000);
     let a = create(&*journal, with_deadline).await;
@@ -557,7 +607,7 @@ async fn timers_are_ordered_by_due_time_and_removable(backend: Backend) {
 }
 
 async fn callbacks_are_found_by_id(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let a = create(&*journal, new_execution("f", None, "{}")).await;
     let b = create(&*journal, new_execution("f", None, "{}")).await;
     let register = |callback_id: &str, op_id: &str| Batch {
@@ -618,7 +668,7 @@ async fn callbacks_are_found_by_id(backend: Backend) {
 }
 
 async fn list_executions_filters_and_pages(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let mut arns = Vec::new();
     for (function, start) in [("a", 5), ("b", 1), ("a", 3), ("a", 4), ("b", 2), ("a", 1)] {
         let mut new = new_execution(function, None, "{}");
@@ -706,7 +756,7 @@ async fn list_executions_filters_and_pages(backend: Backend) {
 }
 
 async fn state_survives_reopen_and_recovery_finds_running_invocations(backend: Backend) {
-    let (dir, journal) = backend.open();
+    let (dir, journal) = backend.open().await;
     let (busy, idle, done);
     {
         busy = create(&*journal, new_execution("f", Some("busy"), "1")).await;
@@ -756,7 +806,7 @@ async fn state_survives_reopen_and_recovery_finds_running_invocations(backend: B
             .await
             .expect("done");
     }
-    let journal = backend.reopen(&dir, journal);
+    let journal = backend.reopen(&dir, journal).await;
     let state = journal.load_state(&busy.arn).await.expect("busy");
     assert_eq!(state.execution.code_sha256.as_deref(), Some("sha-f"));
     assert_eq!(state.operations.len(), 1);
@@ -934,7 +984,7 @@ async fn concurrent_writers_are_group_committed() {
 }
 
 async fn one_operation_reads_alone_and_queued_writes_commit_in_order(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let exec = create(&*journal, new_execution("f", None, "{}")).await;
     assert_eq!(journal.operation(&exec.arn, "1").await.expect("read"), None);
 
@@ -1144,7 +1194,7 @@ async fn deleting_an_ended_execution_removes_every_row_and_leaves_others_intact(
 }
 
 async fn expired_executions_follow_each_function_cutoff(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let mut by_function: Vec<(String, Vec<String>)> = Vec::new();
     for function in ["a", "b", "c"] {
         let mut arns = Vec::new();
@@ -1271,7 +1321,7 @@ fn queued(function: &str, payload: &[u8], at: u64) -> NewQueuedEvent {
 }
 
 async fn queued_events_run_in_due_order_retry_and_survive_reopen(backend: Backend) {
-    let (dir, journal) = backend.open();
+    let (dir, journal) = backend.open().await;
     let a = journal
         .queue_event(queued("f", b"{\"a\":1}", 100))
         .await
@@ -1297,7 +1347,7 @@ async fn queued_events_run_in_due_order_retry_and_survive_reopen(backend: Backen
         journal.retry_queued_event(999, 1, 1).await,
         Err(JournalError::Invalid(_))
     ));
-    let journal = backend.reopen(&dir, journal);
+    let journal = backend.reopen(&dir, journal).await;
     assert_eq!(
         journal.queued_event_payload(a).await.expect("payload"),
         Some(b"{\"a\":1}".to_vec())
@@ -1345,7 +1395,7 @@ fn a_schema_1_file_is_migrated_to_the_queue_schema() {
 }
 
 async fn deleted_executions_are_gone_from_every_read(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let gone = busy_execution(&*journal, "f", "gone").await;
     let kept = busy_execution(&*journal, "f", "kept").await;
     // A RUNNING execution is skipped.
@@ -1434,7 +1484,7 @@ async fn deleted_executions_are_gone_from_every_read(backend: Backend) {
 }
 
 async fn apply_expecting_rejects_a_moved_execution_and_writes_nothing(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let exec = create(&*journal, new_execution("f", None, "{}")).await;
     assert_eq!(exec.last_event_id, 1);
     let one = step("1", OperationStatus::Succeeded);
@@ -1489,7 +1539,7 @@ async fn apply_expecting_rejects_a_moved_execution_and_writes_nothing(backend: B
 }
 
 async fn claims_are_granted_to_the_one_process_with_a_lease(backend: Backend) {
-    let (_dir, journal) = backend.open();
+    let (_dir, journal) = backend.open().await;
     let lease = std::time::Duration::from_secs(30);
     let mut busy = Vec::new();
     for _ in 0..3 {
@@ -1540,13 +1590,14 @@ async fn claims_are_granted_to_the_one_process_with_a_lease(backend: Backend) {
         2
     );
     // One process owns everything: a claim by another owner is granted too.
+    // A shared journal grants nothing host-a holds.
     assert_eq!(
         journal
             .claim_runnable("host-b", lease, 10)
             .await
             .expect("again")
             .len(),
-        3
+        if journal.is_shared() { 0 } else { 3 }
     );
 
     let timers = journal
@@ -1584,4 +1635,257 @@ fn execution_rows_written_before_code_digests_still_read() {
     assert_eq!(exec.code_sha256, None);
     let row = serde_json::to_value(&exec).expect("encode");
     assert!(row.get("code_sha256").is_none(), "{row}");
+}
+
+/// Two hosts on one database: two journals on the same schema.
+async fn two_pg_hosts() -> (PgJournal, PgJournal) {
+    let schema = pg_schema();
+    (pg_journal(&schema).await, pg_journal(&schema).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_a_claim_held_by_one_host_is_not_granted_to_another_until_its_lease_ends() {
+    let (a, b) = two_pg_hosts().await;
+    let short = std::time::Duration::from_millis(800);
+    let exec = create(&a, new_execution("f", None, "{}")).await;
+    a.apply(
+        &exec.arn,
+        Batch {
+            set_timers: vec![timer(TimerKind::WaitEnd, Some("1"), 5_000)],
+            ..Batch::default()
+        },
+    )
+    .await
+    .expect("timer");
+
+    let by_a = a
+        .claim_runnable("host-a", short, 10)
+        .await
+        .expect("claim a");
+    assert_eq!(by_a.len(), 1);
+    assert_eq!(by_a[0].item.arn, exec.arn);
+    let timers_a = a
+        .claim_due_timers("host-a", now_ms(), short, 10)
+        .await
+        .expect("timers a");
+    assert_eq!(timers_a.len(), 1);
+    // Held by host-a: host-b gets neither the execution nor its timer.
+    assert!(
+        b.claim_runnable("host-b", short, 10)
+            .await
+            .expect("b")
+            .is_empty()
+    );
+    assert!(
+        b.claim_due_timers("host-b", now_ms(), short, 10)
+            .await
+            .expect("timers b")
+            .is_empty()
+    );
+    assert!(
+        !b.lease_execution("host-b", &exec.arn, short)
+            .await
+            .expect("lease b")
+    );
+    // host-a renews: still its own.
+    assert!(
+        a.lease_execution("host-a", &exec.arn, short)
+            .await
+            .expect("renew")
+    );
+    assert!(
+        b.claim_runnable("host-b", short, 10)
+            .await
+            .expect("b")
+            .is_empty()
+    );
+
+    // After the lease ends, host-b is granted both.
+    tokio::time::sleep(short + std::time::Duration::from_millis(300)).await;
+    let by_b = b
+        .claim_runnable("host-b", short, 10)
+        .await
+        .expect("claim b");
+    assert_eq!(by_b.len(), 1);
+    assert_eq!(by_b[0].owner, "host-b");
+    let timers_b = b
+        .claim_due_timers("host-b", now_ms(), short, 10)
+        .await
+        .expect("timers b");
+    assert_eq!(timers_b.len(), 1);
+    assert!(
+        a.claim_runnable("host-a", short, 10)
+            .await
+            .expect("a")
+            .is_empty()
+    );
+
+    // A released lease is free at once.
+    b.release_execution("host-b", &exec.arn)
+        .await
+        .expect("release");
+    assert!(
+        a.lease_execution("host-a", &exec.arn, short)
+            .await
+            .expect("take")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_a_write_fenced_by_a_host_whose_lease_was_taken_over_is_rejected() {
+    let (a, b) = two_pg_hosts().await;
+    let short = std::time::Duration::from_millis(300);
+    let exec = create(&a, new_execution("f", None, "{}")).await;
+    assert!(
+        a.lease_execution("host-a", &exec.arn, short)
+            .await
+            .expect("a")
+    );
+    let fenced = |owner: &str, op: &Operation| Batch {
+        operations: vec![op.clone()],
+        events: vec![event(EventType::StepSucceeded, op)],
+        fence: Some(owner.to_owned()),
+        ..Batch::default()
+    };
+    // While host-a holds the lease, its fenced writes go through.
+    let one = step("1", OperationStatus::Succeeded);
+    assert_eq!(
+        a.apply(&exec.arn, fenced("host-a", &one))
+            .await
+            .expect("a writes"),
+        [2]
+    );
+    // host-b takes over after the lease ends.
+    tokio::time::sleep(short + std::time::Duration::from_millis(200)).await;
+    assert!(
+        b.lease_execution("host-b", &exec.arn, short * 10)
+            .await
+            .expect("b")
+    );
+    let two = step("2", OperationStatus::Succeeded);
+    let err = a
+        .apply(&exec.arn, fenced("host-a", &two))
+        .await
+        .expect_err("host-a lost its lease");
+    assert_eq!(
+        err,
+        JournalError::LeaseLost {
+            arn: exec.arn.clone(),
+            owner: "host-a".into(),
+            holder: "host-b".into(),
+        }
+    );
+    assert!(!err.is_storage());
+    // Nothing of the rejected write is stored; host-b writes on.
+    let state = b.load_state(&exec.arn).await.expect("state");
+    assert_eq!(state.execution.last_event_id, 2);
+    assert_eq!(state.operations.len(), 1);
+    assert_eq!(
+        b.apply(&exec.arn, fenced("host-b", &two))
+            .await
+            .expect("b writes"),
+        [3]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_concurrent_claims_of_two_hosts_never_share_an_execution() {
+    let (a, b) = two_pg_hosts().await;
+    let lease = std::time::Duration::from_secs(30);
+    let mut all = Vec::new();
+    for _ in 0..40 {
+        all.push(create(&a, new_execution("f", None, "{}")).await.arn);
+    }
+    let mut got_a = Vec::new();
+    let mut got_b = Vec::new();
+    for _ in 0..10 {
+        let (ca, cb) = tokio::join!(
+            a.claim_runnable("host-a", lease, 3),
+            b.claim_runnable("host-b", lease, 3)
+        );
+        got_a.extend(ca.expect("a").into_iter().map(|c| c.item.arn));
+        got_b.extend(cb.expect("b").into_iter().map(|c| c.item.arn));
+    }
+    // host-a re-grants itself what it holds, so dedup its own list.
+    got_a.sort();
+    got_a.dedup();
+    got_b.sort();
+    got_b.dedup();
+    assert!(
+        got_a.iter().all(|arn| !got_b.contains(arn)),
+        "{got_a:?} {got_b:?}"
+    );
+    let mut union: Vec<String> = got_a.iter().chain(&got_b).cloned().collect();
+    union.sort();
+    all.sort();
+    assert!(union.iter().all(|arn| all.contains(arn)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_migrations_run_once_and_an_unreachable_database_is_a_clear_open_error() {
+    let schema = pg_schema();
+    drop(pg_journal(&schema).await);
+    let again = pg_journal(&schema).await;
+    let versions = again
+        .read("SELECT version FROM lamina_schema ORDER BY version", &[])
+        .await
+        .expect("versions");
+    let versions: Vec<i64> = versions.iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, [PG_SCHEMA_VERSION]);
+
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let err = PgJournal::open(&format!("postgres://lamina:secret@127.0.0.1:{port}/x"))
+        .await
+        .expect_err("unreachable");
+    let message = err.to_string();
+    assert!(matches!(err, OpenError::Unreachable { .. }), "{err:?}");
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(!message.contains("secret"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run under scripts/postgres.sh"]
+async fn pg_a_queued_event_claimed_by_one_host_is_not_run_by_another() {
+    let (a, b) = two_pg_hosts().await;
+    let short = std::time::Duration::from_millis(500);
+    let id = a
+        .queue_event(queued("f", b"{}", 1_000))
+        .await
+        .expect("queue");
+    assert!(a.claim_queued_event("host-a", id, short).await.expect("a"));
+    assert!(!b.claim_queued_event("host-b", id, short).await.expect("b"));
+    // host-a may claim it again (a retry), host-b once the claim ends.
+    assert!(
+        a.claim_queued_event("host-a", id, short)
+            .await
+            .expect("a again")
+    );
+    tokio::time::sleep(short + std::time::Duration::from_millis(200)).await;
+    assert!(
+        b.claim_queued_event("host-b", id, short)
+            .await
+            .expect("b later")
+    );
+    assert!(
+        !a.claim_queued_event("host-a", id, short)
+            .await
+            .expect("a later")
+    );
+    // The journals of one process grant every claim.
+    let memory = MemoryJournal::new();
+    assert!(
+        memory
+            .claim_queued_event("x", 1, short)
+            .await
+            .expect("memory")
+    );
 }

@@ -670,6 +670,11 @@ pub struct Batch {
     /// expected state, else [`super::JournalError::Conflict`] and nothing is
     /// written. `None` applies unconditionally.
     pub expect: Option<Expect>,
+    /// Fencing: the owner (host id) that must hold the execution's lease. A
+    /// journal shared by several hosts rejects the batch with
+    /// [`super::JournalError::LeaseLost`] when another owner holds it (the
+    /// lease was taken over); `None`, and journals of one process, do not check.
+    pub fence: Option<String>,
 }
 
 /// The state a [`Batch`] expects its execution to be in (see

@@ -73,7 +73,7 @@ pub(super) enum Request {
 
 impl Request {
     /// Answers the caller: `failure` if the group failed, else the request's own answer.
-    fn finish(self, failure: Option<&JournalError>) {
+    pub(super) fn finish(self, failure: Option<&JournalError>) {
         match self {
             Request::Create { reply, .. } => reply.finish(failure),
             Request::Apply { reply, .. } => reply.finish(failure),
@@ -101,7 +101,7 @@ impl<T> Reply<T> {
 
     /// Records the request's own answer: a storage error aborts the group
     /// (`Err`), any other error is kept as that request's answer.
-    fn record(&mut self, result: Result<T>) -> Result<()> {
+    pub(super) fn record(&mut self, result: Result<T>) -> Result<()> {
         match result {
             Err(e) if e.is_storage() => Err(e),
             other => {
@@ -133,6 +133,15 @@ pub(super) struct WriterStats {
 }
 
 impl WriterStats {
+    /// Counts one committed (or failed) group of `size` requests.
+    pub(super) fn record(&self, size: u64, elapsed: std::time::Duration) {
+        let elapsed = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.requests.fetch_add(size, Ordering::Relaxed);
+        self.largest_group.fetch_max(size, Ordering::Relaxed);
+        self.commit_us.fetch_add(elapsed, Ordering::Relaxed);
+    }
+
     /// A snapshot of the counters.
     pub(super) fn snapshot(&self) -> JournalStats {
         JournalStats {
@@ -167,12 +176,8 @@ pub(super) fn run(
 fn commit_group(db: &Database, mut group: Vec<Request>, stats: &WriterStats) {
     let started = Instant::now();
     let result = execute(db, &mut group);
-    let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     let size = group.len() as u64;
-    stats.commits.fetch_add(1, Ordering::Relaxed);
-    stats.requests.fetch_add(size, Ordering::Relaxed);
-    stats.largest_group.fetch_max(size, Ordering::Relaxed);
-    stats.commit_us.fetch_add(elapsed, Ordering::Relaxed);
+    stats.record(size, started.elapsed());
     if let Err(error) = &result {
         tracing::error!(%error, requests = size, "journal group commit failed");
     }

@@ -18,7 +18,7 @@ use crate::durable::InvokeTarget;
 use crate::engine::LaminaEngine;
 use crate::journal::{Journal, JournalError, NewQueuedEvent, QueuedEvent, now_ms};
 use crate::modes::standard::{self, HandlerOutput};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,6 +26,9 @@ use tokio::sync::{Notify, Semaphore};
 
 /// The longest the worker sleeps without looking at the queue.
 const IDLE_POLL: Duration = Duration::from_secs(60);
+/// How long a host's claim of a queued event keeps other hosts of a shared
+/// journal from running it (longer than any invocation may take).
+const QUEUE_CLAIM: Duration = Duration::from_secs(15 * 60);
 
 /// Why an event was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +74,10 @@ pub struct AsyncEvents {
     queued: AtomicU64,
     /// Events being run now (they stay in the journal until done).
     running: Mutex<HashSet<u64>>,
+    /// This host's id for claims of events on a shared journal.
+    owner: String,
+    /// Events another host claimed, and until when (ms) to leave them be.
+    elsewhere: Mutex<HashMap<u64, u64>>,
     slots: Arc<Semaphore>,
     wake: Notify,
     /// Counters.
@@ -112,6 +119,8 @@ impl AsyncEvents {
             cfg,
             queued: AtomicU64::new(queued),
             running: Mutex::default(),
+            owner: format!("lamina-{}", uuid::Uuid::new_v4().simple()),
+            elsewhere: Mutex::default(),
             slots: Arc::new(Semaphore::new(slots)),
             wake: Notify::new(),
             metrics: AsyncMetrics::default(),
@@ -190,9 +199,16 @@ impl AsyncEvents {
                 }
             };
             let now = now_ms();
+            lock(&self.elsewhere).retain(|_, until| *until > now);
             let mut next_due = None;
             for event in events {
                 if lock(&self.running).contains(&event.id) {
+                    continue;
+                }
+                if lock(&self.elsewhere)
+                    .get(&event.id)
+                    .is_some_and(|&until| until > now)
+                {
                     continue;
                 }
                 if event.due_ms > now {
@@ -206,6 +222,18 @@ impl AsyncEvents {
                 let me = self.clone();
                 tokio::spawn(async move {
                     let id = event.id;
+                    // On a shared journal another host may be running it.
+                    let claimed = me
+                        .journal
+                        .claim_queued_event(&me.owner, id, QUEUE_CLAIM)
+                        .await
+                        .unwrap_or(false);
+                    if !claimed {
+                        let until = now_ms().saturating_add(QUEUE_CLAIM.as_millis() as u64);
+                        lock(&me.elsewhere).insert(id, until);
+                        lock(&me.running).remove(&id);
+                        return;
+                    }
                     me.run_event(event).await;
                     lock(&me.running).remove(&id);
                     drop(slot);

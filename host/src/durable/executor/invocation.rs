@@ -26,6 +26,9 @@ pub(super) struct Invoked {
     /// operation that will make the execution runnable again (a wait, a
     /// callback, a step retry, a chained invoke).
     pub(super) waiting: bool,
+    /// The operations the invocation ended waiting on, as it saw them
+    /// (a shared journal compares them with the journal at the end).
+    pub(super) waited: Vec<crate::journal::Operation>,
 }
 
 /// Lambda's error type of a crash.
@@ -98,18 +101,26 @@ impl Durable {
             };
             let result = limit.run(work).await;
             let out = run.conclude(result)?;
-            let waiting = run
+            let waited: Vec<_> = run
                 .store
                 .data()
                 .extension::<DurableInvocation>()
-                .is_some_and(|d| d.ops.values().any(is_waiting));
-            Ok::<_, InvokeError>((out, waiting))
+                .map(|d| {
+                    d.ops
+                        .values()
+                        .filter(|op| is_waiting(op))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok::<_, InvokeError>((out, waited))
         }
         .await;
-        let (outcome, waiting) = match outcome {
-            Ok((out, waiting)) => (Ok(out), waiting),
-            Err(e) => (Err(e), false),
+        let (outcome, waited) = match outcome {
+            Ok((out, waited)) => (Ok(out), waited),
+            Err(e) => (Err(e), Vec::new()),
         };
+        let waiting = !waited.is_empty();
         let run = started.elapsed();
         f.metrics.run.observe(run);
         Ok(Some(Invoked {
@@ -122,6 +133,7 @@ impl Durable {
             run,
             request_id,
             waiting,
+            waited,
         }))
     }
 }

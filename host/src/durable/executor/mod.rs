@@ -49,6 +49,17 @@ impl Durable {
     }
 
     async fn run_loop(self: Arc<Self>, arn: String) {
+        let Some(lease) = self.hold_lease(&arn).await else {
+            // Another host runs it: drop it from this host's run queue.
+            lock(&self.active).remove(&arn);
+            return;
+        };
+        self.run_leased(&arn).await;
+        self.give_up_lease(&arn, lease).await;
+    }
+
+    async fn run_leased(self: &Arc<Self>, arn: &str) {
+        let arn = arn.to_string();
         loop {
             let gate = Arc::new(Notify::new());
             lock(&self.invoking).insert(arn.clone(), gate.clone());
@@ -115,6 +126,7 @@ impl Durable {
                     run: Duration::ZERO,
                     request_id: uuid::Uuid::new_v4().to_string(),
                     waiting: false,
+                    waited: Vec::new(),
                 }
             }
         };

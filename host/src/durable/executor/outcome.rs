@@ -17,10 +17,26 @@ impl Durable {
     /// the execution when the handler finished it) and decides what next.
     pub(super) async fn finish(self: &Arc<Self>, arn: &str, inv: Invoked) -> Next {
         let _g = self.lock_execution(arn).await;
-        let again = lock(&self.active)
+        let mut again = lock(&self.active)
             .get_mut(arn)
             .map(std::mem::take)
             .unwrap_or(false);
+        // On a shared journal another host may have completed what this
+        // invocation waits on; the end is then written only if nothing moved
+        // since that check (else the invocation runs again).
+        let mut expect = None;
+        if self.journal.is_shared() && !again {
+            match self.moved_elsewhere(arn, &inv.waited).await {
+                Ok((moved, version)) => {
+                    again = moved;
+                    expect = Some(version);
+                }
+                Err(e) => {
+                    tracing::warn!(execution = %arn, "re-reading before the end of an invocation: {e}");
+                    return Next::RetryAfter(Duration::from_secs(1));
+                }
+            }
+        }
         let outcome = match inv.outcome {
             Ok(wit::Outcome::Succeeded(result)) => InvocationOutcome::Succeeded(result),
             Ok(wit::Outcome::Failed(error)) => {
@@ -76,7 +92,10 @@ impl Durable {
             (false, false, Some(pause)) => Next::RetryAfter(pause),
             (false, false, None) => Next::Done,
         };
-        match self.journal.apply(arn, plan.batch).await {
+        let mut batch = plan.batch;
+        batch.fence = self.fence();
+        batch.expect = expect;
+        match self.journal.apply(arn, batch).await {
             Ok(_) => {
                 if ends {
                     tracing::info!(execution = %arn, "execution ended");
@@ -90,6 +109,14 @@ impl Durable {
                 {
                     tracing::warn!(execution = %arn, "recording the last invocation: {e}");
                 }
+                next = Next::Done;
+            }
+            Err(JournalError::Conflict { .. }) => {
+                // Another host completed something meanwhile: run again.
+                next = Next::Again;
+            }
+            Err(e @ JournalError::LeaseLost { .. }) => {
+                tracing::warn!(execution = %arn, "{e}");
                 next = Next::Done;
             }
             Err(e) => {
