@@ -32,6 +32,11 @@ cargo test --workspace --locked
 CARGO_TARGET_DIR="${LAMINA_TARGET_DIR:-$REPO/target}/guests" \
   cargo test --manifest-path examples/Cargo.toml -p lamina-sdk --locked
 
+step "PostgreSQL: journal suite and several hosts on one database"
+# A throw-away cluster (Debian's postgresql, installed when missing); the
+# journal test-suite on it, 3 hosts with one SIGKILLed, a database outage.
+bash scripts/test-postgres.sh
+
 step "durable conformance"
 # The cases in ../shared/conformance through the AWS API with boto3 (the
 # debug host binary was built by the tests above).
