@@ -190,3 +190,58 @@ fn a_port_in_use_suggests_listen() {
     );
     assert!(stderr.contains("--listen 127.0.0.1:PORT"), "{stderr}");
 }
+
+/// Runs `lamina serve app.wasm` with info logs and the compile cache in
+/// `cache`, until its start-up banner is out; returns what it logged.
+fn start_up_log(app: &std::path::Path, cache: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = lamina_cmd()
+        .env("LAMINA_LOG", "info")
+        .env("NO_COLOR", "1")
+        .arg("serve")
+        .arg(app)
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--cache-dir")
+        .arg(cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn lamina");
+    let stdout = child.stdout.take().expect("stdout");
+    let started = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("Metrics:"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    assert!(started, "lamina did not start: {log}");
+    log
+}
+
+#[test]
+fn the_first_compile_shows_progress_and_the_cache() {
+    let g = guests();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let log = start_up_log(&g.echo, cache.path());
+    let size = std::fs::metadata(&g.echo).expect("echo.wasm").len();
+    let start = format!("compiling echo.wasm ({} KB)…", size.div_ceil(1024));
+    assert!(log.contains(&start), "{start:?} not in {log}");
+    let done = log
+        .lines()
+        .find(|l| l.contains("compiling echo.wasm… done in "))
+        .unwrap_or_else(|| panic!("no done line in {log}"));
+    assert!(
+        done.contains(&format!("cached in {}", cache.path().display())),
+        "{done}"
+    );
+    // The next start loads the cached code: nothing to compile.
+    let log = start_up_log(&g.echo, cache.path());
+    assert!(!log.contains("compiling echo.wasm"), "{log}");
+}
