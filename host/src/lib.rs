@@ -19,6 +19,7 @@
 //! - [`outbound`]: the allowlist for guests' outgoing HTTP requests;
 //! - [`symlinks`]: guest symlinks may not point out of a preopened directory;
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
+//! - [`watch`]: `lamina serve --watch`, redeploying changed component files;
 //! - [`bench`]: `lamina bench`, instantiate and first-call distributions;
 //! - [`cli`]: the `lamina` command line.
 
@@ -43,5 +44,6 @@ pub mod registry;
 pub mod runtime;
 pub mod state;
 pub mod symlinks;
+pub mod watch;
 
 pub use error::{InvokeError, LoadError};

@@ -20,3 +20,4 @@ mod retention;
 mod sandbox;
 mod startup;
 mod support;
+mod watch;

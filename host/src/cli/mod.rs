@@ -137,6 +137,10 @@ pub struct ServeArgs {
     /// (anyone who can reach it controls the host; a warning is logged).
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Redeploy a function when its component file changes (polled twice a
+    /// second), without a restart: in-flight requests finish on the old code.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// Arguments of `lamina invoke`.
@@ -336,6 +340,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     })?;
     host.engine.add_listen_addr(addr);
     print_table(&host, &format!("http://{addr}"));
+    if args.watch {
+        tokio::spawn(crate::watch::watch(
+            host.clone(),
+            std::time::Duration::from_millis(500),
+        ));
+    }
     server::serve(host, listener, shutdown_signal())
         .await
         .map_err(io("serving"))?;
