@@ -16,6 +16,7 @@ mod handler;
 mod http;
 mod managed;
 mod netsec;
+mod new_rust;
 mod retention;
 mod sandbox;
 mod startup;

@@ -5,10 +5,12 @@
 
 mod build;
 mod build_js;
+mod build_rust;
 mod deploy;
 mod durable;
 mod new;
 mod new_js;
+mod new_rust;
 mod sign;
 mod table;
 
@@ -52,9 +54,9 @@ pub enum Command {
     Executions(ExecutionsArgs),
     /// Complete (or heartbeat) a durable callback on a running host.
     Callback(CallbackArgs),
-    /// Build a Python, JavaScript or TypeScript function (FILE.py, FILE.js, FILE.ts or a directory) into a component.
+    /// Build a Rust crate (DIR or Cargo.toml), a Python, JavaScript or TypeScript function (FILE.py, FILE.js, FILE.ts or a directory) into a component.
     Build(BuildArgs),
-    /// Write a new function project (`--lang python`, `--template handler|durable`).
+    /// Write a new function project (`--lang python|js|ts|rust`, `--template handler|durable|http`).
     New(NewArgs),
     /// Deploy a component to a running host: create the function or update its code, without a restart.
     Deploy(DeployArgs),
