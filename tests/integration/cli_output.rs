@@ -245,3 +245,88 @@ fn the_first_compile_shows_progress_and_the_cache() {
     let log = start_up_log(&g.echo, cache.path());
     assert!(!log.contains("compiling echo.wasm"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_durable_start_prints_its_arn_and_callback_takes_the_execution() {
+    let g = guests();
+    let host = Lamina::start(&[g.order_workflow.to_str().expect("utf8")]);
+    let run = |args: Vec<String>| {
+        let url = host.url.clone();
+        tokio::task::spawn_blocking(move || {
+            lamina_cmd()
+                .args(&args)
+                .args(["--endpoint", &url])
+                .output()
+                .expect("run lamina")
+        })
+    };
+    let out = run(vec![
+        "invoke".into(),
+        "order-workflow".into(),
+        "--invocation-type".into(),
+        "Event".into(),
+        "--payload".into(),
+        r#"{"orderId":"o-1","items":[{"sku":"tea","qty":2,"price":4.5}]}"#.into(),
+    ])
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{out:?}");
+    // The ARN alone on stdout, for ARN=$(lamina invoke ...).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let arn = stdout.trim();
+    assert!(
+        arn.starts_with("arn:") && !arn.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
+    // Waits for the callback the execution creates, then completes it.
+    let out = run(vec![
+        "callback".into(),
+        "succeed".into(),
+        "--execution".into(),
+        arn.to_string(),
+        r#"{"approved":true}"#.into(),
+    ])
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(": succeed sent"),
+        "{out:?}"
+    );
+    let path = format!("/2025-12-01/durable-executions/{}", arn.replace(':', "%3A"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let e: Value = client()
+            .get(host.at(&path))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if e["Status"] != "RUNNING" {
+            assert_eq!(e["Status"], "SUCCEEDED", "{e}");
+            let result: Value =
+                serde_json::from_str(e["Result"].as_str().expect("Result")).expect("json");
+            assert_eq!(result["status"], "fulfilled", "{result}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running: {e}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Ended: no callback to wait for, said at once.
+    let out = run(vec![
+        "callback".into(),
+        "succeed".into(),
+        "--execution".into(),
+        arn.to_string(),
+    ])
+    .await
+    .expect("join");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("waits for no callback: it is SUCCEEDED"),
+        "{stderr}"
+    );
+}

@@ -453,11 +453,12 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Http(format!("cannot reach {}: {e}", args.endpoint)))?;
     let status = resp.status();
-    if let Some(arn) = resp
+    let arn = resp
         .headers()
         .get("x-amz-durable-execution-arn")
         .and_then(|v| v.to_str().ok())
-    {
+        .map(str::to_string);
+    if let Some(arn) = &arn {
         eprintln!("durable execution: {arn}");
     }
     let function_error = resp
@@ -477,6 +478,12 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
         let _ = stdout.write_all(b"\n");
     }
     if body.is_empty() && status.is_success() {
+        // A durable execution started without waiting: its ARN is the
+        // answer, alone on stdout for `ARN=$(lamina invoke ...)`.
+        if let Some(arn) = &arn {
+            let _ = writeln!(stdout, "{arn}");
+            return Ok(());
+        }
         // Event and DryRun answer with no body: say what happened.
         let line = match args.invocation_type.as_str() {
             "DryRun" => format!(
