@@ -15,6 +15,7 @@
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
 //! - [`journal`]: the durable-execution journal (trait and redb implementation);
+//! - [`sigv4`]: the HMAC work of AWS Signature Version 4 (host and CLI);
 //! - [`names`]: function names from plain names, partial and full ARNs;
 //! - [`outbound`]: the allowlist for guests' outgoing HTTP requests;
 //! - [`symlinks`]: guest symlinks may not point out of a preopened directory;
@@ -42,6 +43,7 @@ pub mod names;
 pub mod outbound;
 pub mod registry;
 pub mod runtime;
+pub mod sigv4;
 pub mod state;
 pub mod symlinks;
 pub mod watch;
