@@ -77,7 +77,7 @@ fn standard_mode(c: &mut Criterion) {
         let (engine, f, _dir) = load(pooling, "hello-http");
         group.bench_function(format!("hello-http/{alloc}"), |b| {
             b.to_async(&rt).iter(|| async {
-                let (resp, _) = standard::serve_http(&engine, &f, http_request())
+                let (resp, _) = standard::serve_http(&engine, &f, http_request(), "bench")
                     .await
                     .expect("serve");
                 http_body_util::BodyExt::collect(resp.into_body())

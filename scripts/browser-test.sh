@@ -72,9 +72,13 @@ for g in hello_http echo counter io_wait order_workflow; do
         break
     fi
 done
-# examples/lamina.toml also serves the Python order workflow (lamina build).
+# examples/lamina.toml also serves the Python order workflow (lamina build)...
 LAMINA_CACHE_DIR="$TARGET_DIR" "$LAMINA" build examples/python/order-workflow \
     -o "$TARGET_DIR/guests/python/order_workflow.wasm" >&2
+# ... and the JavaScript one (npm toolchain in $TARGET_DIR/js-guests/), so the
+# script also runs alone, before tests/js has built it.
+LAMINA_CACHE_DIR="$TARGET_DIR" "$LAMINA" build examples/js/order-workflow \
+    -o "$TARGET_DIR/guests/js/order_workflow.wasm" >&2
 
 # --- Start the host on a fresh state directory.
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/lamina-browser.XXXXXX")"

@@ -27,5 +27,10 @@ LAMINA_CACHE_DIR="${LAMINA_TARGET_DIR:-$REPO/target}" "$LAMINA" build examples/p
 echo "demo: building the JavaScript order workflow (lamina build; the first time installs the npm toolchain)" >&2
 LAMINA_CACHE_DIR="${LAMINA_TARGET_DIR:-$REPO/target}" "$LAMINA" build examples/js/order-workflow \
     -o "${LAMINA_TARGET_DIR:-$REPO/target}/guests/js/order_workflow.wasm" >&2
+# For scripts that build first and serve later (tests/quickstart/run.sh).
+if [ "${LAMINA_DEMO_BUILD_ONLY:-}" = 1 ]; then
+    echo "demo: built (LAMINA_DEMO_BUILD_ONLY=1: not serving)" >&2
+    exit 0
+fi
 echo "demo: serving; open the Dashboard URL below and choose \"Order demo\" (Ctrl-C stops)" >&2
 exec "$LAMINA" serve --config examples/lamina.toml "$@"

@@ -282,7 +282,7 @@ async fn once(
                 .map_err(|e| InvokeError::BadRequest {
                     message: e.to_string(),
                 })?;
-            let (resp, timing) = standard::serve_http(engine, f, req).await?;
+            let (resp, timing) = standard::serve_http(engine, f, req, "bench").await?;
             // Drain the body so the instance finishes before the next one.
             let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
             Ok(timing)

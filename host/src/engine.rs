@@ -243,14 +243,36 @@ impl LaminaEngine {
                 }
             }
         }
+        // A large component takes a while (an 18 MB Python one about 24 s
+        // on two cores): say so before, and how long it took after.
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        tracing::info!(
+            target: "lamina::compile",
+            "compiling {name} ({})…",
+            human_size(bytes.len() as u64)
+        );
+        let started = std::time::Instant::now();
         let component = Component::new(&self.engine, &bytes).map_err(|e| LoadError::Compile {
             path: path.to_path_buf(),
             message: format!("{e:#}"),
         })?;
         self.metrics.compilations.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = self.write_cache(&component, &cached) {
+        let took = started.elapsed().as_secs_f64();
+        match self.write_cache(&component, &cached) {
+            Ok(()) => tracing::info!(
+                target: "lamina::compile",
+                "compiling {name}… done in {took:.1} s (cached in {}: the next start loads it \
+                 without compiling)",
+                self.cache_dir.display()
+            ),
             // A cache we cannot write only costs time on the next start.
-            tracing::warn!("{e}");
+            Err(e) => {
+                tracing::info!(target: "lamina::compile", "compiling {name}… done in {took:.1} s");
+                tracing::warn!("{e}");
+            }
         }
         Ok((component, CodeSource::Compiled, sha256))
     }
@@ -281,6 +303,15 @@ impl LaminaEngine {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, bytes).map_err(|e| err(e.to_string()))?;
         std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+    }
+}
+
+/// A size in bytes for people: `18.2 MB`, `312 KB`.
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / f64::from(1u32 << 20))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
     }
 }
 

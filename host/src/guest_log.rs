@@ -4,6 +4,11 @@
 //! What one invocation may put in the host log is bounded (stdout and stderr
 //! together, by [`LogBudget`]): past `max_log_bytes` or `max_log_lines` the
 //! rest is dropped and one line at the end says how much.
+//!
+//! Each line carries the request id of the invocation running in the
+//! instance (field `request_id`); while several run at once in one managed
+//! instance, the line cannot be told apart and carries all their ids,
+//! comma-separated.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -41,6 +46,8 @@ pub struct LogBudget {
     max_bytes: u64,
     max_lines: u64,
     used: Mutex<Used>,
+    /// Request ids of the invocations running in the instance.
+    requests: Mutex<Vec<Arc<str>>>,
 }
 
 impl LogBudget {
@@ -50,7 +57,33 @@ impl LogBudget {
             max_bytes,
             max_lines,
             used: Mutex::default(),
+            requests: Mutex::default(),
         })
+    }
+
+    /// Marks the invocation `request_id` as running in the instance: the
+    /// guest's output lines carry its id until [`LogBudget::end_request`].
+    pub fn begin_request(&self, request_id: &str) {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request_id.into());
+    }
+
+    /// Marks the invocation `request_id` as finished.
+    pub fn end_request(&self, request_id: &str) {
+        let mut requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = requests.iter().position(|r| &**r == request_id) {
+            requests.remove(i);
+        }
+    }
+
+    /// The running invocations' request ids, comma-separated ("" for none).
+    fn request_ids(&self) -> String {
+        self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .join(",")
     }
 
     fn used(&self) -> std::sync::MutexGuard<'_, Used> {
@@ -90,9 +123,11 @@ impl LogBudget {
     pub fn report_and_reset(&self, function: &str) {
         let u = std::mem::take(&mut *self.used());
         if u.dropped_bytes > 0 {
+            let request_id = self.request_ids();
             tracing::warn!(
                 target: "lamina::guest",
                 function = %function,
+                request_id = %request_id,
                 dropped_bytes = u.dropped_bytes,
                 dropped_lines = u.dropped_lines,
                 "guest output truncated: dropped {} bytes ({} lines) beyond this invocation's limit \
@@ -161,7 +196,12 @@ impl GuestLog {
             return false;
         }
         let text = String::from_utf8_lossy(line);
-        tracing::info!(target: "lamina::guest", function = %self.function, stream = self.stream, "{}", text.trim_end());
+        let request_id = self.budget.request_ids();
+        if request_id.is_empty() {
+            tracing::info!(target: "lamina::guest", function = %self.function, stream = self.stream, "{}", text.trim_end());
+        } else {
+            tracing::info!(target: "lamina::guest", function = %self.function, request_id = %request_id, stream = self.stream, "{}", text.trim_end());
+        }
         true
     }
 
@@ -279,5 +319,19 @@ mod tests {
         log.push(b"1\n2\n3\n4\n5\n");
         assert_eq!(lines.used().lines, 3);
         assert_eq!(lines.used().dropped_lines, 2);
+    }
+
+    #[test]
+    fn request_ids_follow_the_running_invocations() {
+        let budget = LogBudget::new(1 << 20, 1000);
+        assert_eq!(budget.request_ids(), "");
+        budget.begin_request("r-1");
+        assert_eq!(budget.request_ids(), "r-1");
+        budget.begin_request("r-2");
+        assert_eq!(budget.request_ids(), "r-1,r-2");
+        budget.end_request("r-1");
+        assert_eq!(budget.request_ids(), "r-2");
+        budget.end_request("r-2");
+        assert_eq!(budget.request_ids(), "");
     }
 }

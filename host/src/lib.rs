@@ -15,10 +15,12 @@
 //! - [`api`]: the HTTP surface (data plane, Lambda-compatible invoke, metrics);
 //! - [`durable`]: durable functions (executor, scheduler, journal imports);
 //! - [`journal`]: the durable-execution journal (trait and redb implementation);
+//! - [`sigv4`]: the HMAC work of AWS Signature Version 4 (host and CLI);
 //! - [`names`]: function names from plain names, partial and full ARNs;
 //! - [`outbound`]: the allowlist for guests' outgoing HTTP requests;
 //! - [`symlinks`]: guest symlinks may not point out of a preopened directory;
 //! - [`metrics`]: counters and histograms rendered in Prometheus text format;
+//! - [`watch`]: `lamina serve --watch`, redeploying changed component files;
 //! - [`bench`]: `lamina bench`, instantiate and first-call distributions;
 //! - [`cli`]: the `lamina` command line.
 
@@ -41,7 +43,9 @@ pub mod names;
 pub mod outbound;
 pub mod registry;
 pub mod runtime;
+pub mod sigv4;
 pub mod state;
 pub mod symlinks;
+pub mod watch;
 
 pub use error::{InvokeError, LoadError};

@@ -265,6 +265,17 @@ impl HostState {
         self.log_budget.report_and_reset(&self.function);
     }
 
+    /// Marks the invocation `request_id` as running in this instance: the
+    /// guest's output lines are logged with its id.
+    pub fn begin_request(&self, request_id: &str) {
+        self.log_budget.begin_request(request_id);
+    }
+
+    /// Marks the invocation `request_id` as finished in this instance.
+    pub fn end_request(&self, request_id: &str) {
+        self.log_budget.end_request(request_id);
+    }
+
     /// Starts a fresh output budget for the next invocation in a reused
     /// instance (managed mode), reporting what the last one dropped.
     pub fn new_log_budget(&self) {

@@ -6,7 +6,8 @@
 // orders start.
 
 import { api } from '/ui/api.js';
-import { badge, clock, count, executionLabel, html, ms, parseJson, put, usd } from '/ui/format.js';
+import { clock, count, executionLabel, html, ms, parseJson, put, usd } from '/ui/format.js';
+import { outcomes, statusWithOutcome } from '/ui/outcome.js';
 import { executionHref } from '/ui/executions.js';
 import { isNotFound, loadExecution, meteringPanel, notFound, phase, recordSample, statusBadge } from '/ui/execution.js';
 
@@ -292,12 +293,14 @@ export function mountDemo(el, arn, ctx) {
       const available = served.some((w) => w.name === FUNCTION);
       $('[data-testid="demo-unavailable"]').hidden = available;
       startButton.hidden = !available;
+      const shown = recent?.slice(0, 6) ?? [];
+      const outcome = await outcomes(shown);
       put(
         $('[data-testid="recent-orders"]'),
-        recent?.length
-          ? html`${recent.slice(0, 6).map(
-              (e) => html`<li><a href="#/demo/${encodeURIComponent(e.DurableExecutionArn)}">${e.DurableExecutionName}</a>
-                ${badge(e.Status)} <span class="muted small">${clock(e.StartTimestamp)}</span></li>`,
+        shown.length
+          ? html`${shown.map(
+              (e) => html`<li data-testid="recent-order"><a href="#/demo/${encodeURIComponent(e.DurableExecutionArn)}">${e.DurableExecutionName}</a>
+                ${statusWithOutcome(e.Status, outcome(e.DurableExecutionArn))} <span class="muted small">${clock(e.StartTimestamp)}</span></li>`,
             )}`
           : html`<li class="muted">No orders yet.</li>`,
       );

@@ -3,8 +3,9 @@
 
 import { api, HttpError } from '/ui/api.js';
 import { meteringChart } from '/ui/chart.js';
-import { badge, bytes, clock, count, html, ms, percent, prettyJson, put, truncate, usd } from '/ui/format.js';
+import { badge, bytes, clock, count, html, keepWords, ms, percent, prettyJson, put, truncate, usd } from '/ui/format.js';
 import { functionOf } from '/ui/executions.js';
+import { outcomeOf, statusWithOutcome } from '/ui/outcome.js';
 
 /** Everything the pages show of one execution. */
 export async function loadExecution(arn) {
@@ -27,7 +28,8 @@ export function statusBadge(detail, events) {
   const p = phase(detail, events);
   if (p === 'waiting') return badge('WAITING', 'waiting · no instance');
   if (p === 'active') return badge('RUNNING', 'running · invocation in progress');
-  return badge(detail.Status);
+  // Ended: a business outcome in the result (an order declined) is the verdict.
+  return statusWithOutcome(detail.Status, outcomeOf(detail));
 }
 
 // Metering samples per execution ARN, one per poll, kept across pages.
@@ -210,7 +212,7 @@ export function historyTable(events, startTimestamp) {
         <td data-label="At" title="${clock(e.EventTimestamp)}">+${ms((e.EventTimestamp - startTimestamp) * 1000)}</td>
         <td data-label="Event"><code>${e.EventType}</code></td>
         <td data-label="Operation">${e.Name || ''}${e.Id ? html` <span class="muted small">#${e.Id}</span>` : ''}</td>
-        <td data-label="Details" class="small">${eventSummary(e)}</td>
+        <td data-label="Details" class="small">${keepWords(eventSummary(e))}</td>
       </tr>`,
     )}</tbody></table></div>`;
 }

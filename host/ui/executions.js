@@ -1,7 +1,8 @@
 // Executions: durable executions across functions, filtered by function and status.
 
 import { api } from '/ui/api.js';
-import { ago, badge, clock, html, ms, put } from '/ui/format.js';
+import { ago, clock, html, ms, put } from '/ui/format.js';
+import { outcomes, statusWithOutcome } from '/ui/outcome.js';
 
 export const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'STOPPED'];
 
@@ -69,6 +70,7 @@ export function mountExecutions(el, query, ctx) {
       const wanted = filters.function ? [filters.function] : durableFunctions;
       const lists = await Promise.all(wanted.map((f) => api.executions(f, filters.status)));
       const all = lists.flat().sort((a, b) => b.StartTimestamp - a.StartTimestamp);
+      const outcome = await outcomes(all);
       countEl.textContent = durableFunctions.length
         ? `${all.length} execution${all.length === 1 ? '' : 's'}${all.length >= 100 ? ' (the newest 100 per function)' : ''}`
         : 'This host serves no durable functions.';
@@ -79,7 +81,7 @@ export function mountExecutions(el, query, ctx) {
               (e) => html`<tr data-testid="execution-row" data-function="${functionOf(e)}" data-status="${e.Status}">
             <th scope="row" data-label="Execution"><a href="${executionHref(e.DurableExecutionArn)}">${e.DurableExecutionName}</a></th>
             <td data-label="Function">${functionOf(e)}</td>
-            <td data-label="Status">${badge(e.Status)}</td>
+            <td data-label="Status">${statusWithOutcome(e.Status, outcome(e.DurableExecutionArn))}</td>
             <td data-label="Started">${clock(e.StartTimestamp)} <span class="muted small">${ago(e.StartTimestamp)}</span></td>
             <td data-label="Duration">${ms(duration(e))}${e.EndTimestamp ? '' : html` <span class="muted small">so far</span>`}</td>
           </tr>`,

@@ -35,6 +35,28 @@ export function html(strings, ...values) {
   return new Raw(out);
 }
 
+/**
+ * Text (a JSON payload) that wraps between its tokens, never inside a word:
+ * hyphenated words (an order id "o-3rlh9v") stay on one line, where a
+ * browser would break after the hyphen, and a line may break after every
+ * comma (`<wbr>`), where it would otherwise find no place to break but
+ * inside a word. Words longer than `max` characters (wider than a phone's
+ * cell) may still break.
+ */
+export function keepWords(text, max = 48) {
+  const s = String(text);
+  const piece = (t) => esc(t).replace(/,/g, ',<wbr>');
+  const out = [];
+  let last = 0;
+  for (const m of s.matchAll(/[^\s{}[\],"]+/g)) {
+    if (!m[0].includes('-') || m[0].length > max) continue;
+    out.push(piece(s.slice(last, m.index)), `<span class="nobr">${esc(m[0])}</span>`);
+    last = m.index + m[0].length;
+  }
+  out.push(piece(s.slice(last)));
+  return raw(out.join(''));
+}
+
 /** Milliseconds as a short duration: 0.42 ms, 18.9 ms, 5.21 s, 3 min 5 s. */
 export function ms(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return '—';

@@ -3,7 +3,8 @@
 // checks that no table cell breaks a word across lines, that no page is wider
 // than the screen, that an unknown execution gets a not-found page, and that
 // a declined order reads as a business outcome beside a neutral execution
-// status. scripts/browser-test.sh runs it against `lamina serve` of
+// status (on the execution page, in the executions list, in the demo's
+// banner and recent orders). scripts/browser-test.sh runs it against `lamina serve` of
 // examples/lamina.toml (after demo.test.mjs, on the same host).
 //
 //   LAMINA_URL=http://127.0.0.1:PORT node pages.test.mjs
@@ -128,6 +129,20 @@ async function run(browser) {
     if (r.status() >= 400 && !r.url().includes('nope')) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
   });
 
+  /**
+   * `where` shows the declined order as a red "Declined" verdict beside a
+   * neutral "Execution: succeeded" label, never as a green succeeded badge
+   * (`hash`: the page to open first, when not the current one).
+   */
+  const declinedReadsAsOutcome = async (where, locator, hash) => {
+    if (hash) await page.goto(`${BASE}/ui/${hash}`);
+    await until(`the declined outcome in ${where}`, async () => (await locator.locator('[data-outcome="declined"]').count()) === 1);
+    const words = ((await locator.first().textContent()) || '').replace(/\s+/g, ' ').trim();
+    check(/Declined/.test(words) && /Execution: succeeded/.test(words), `${where} shows the declined order as "${words}"`);
+    check((await locator.locator('.badge.st-succeeded').count()) === 0, `${where} shows a green succeeded badge for a declined order`);
+    check((await locator.locator('.outcome-bad').count()) === 1, `${where} does not show the decline as a bad outcome`);
+  };
+
   const fulfilled = await order(true);
   const declined = await order(false);
   const execPage = (arn) => `#/executions/${encodeURIComponent(arn)}`;
@@ -151,6 +166,9 @@ async function run(browser) {
     await chartFillsPanel('execution-fulfilled', width);
 
     await visit('execution-declined', execPage(declined), execReady('SUCCEEDED'), width);
+    await declinedReadsAsOutcome('the execution page', byId(page, 'execution-status'));
+    await declinedReadsAsOutcome('the executions list',
+      page.locator(`[data-testid="execution-row"]:has(a[href="${execPage(declined)}"]) td[data-label="Status"]`), '#/executions');
 
     await visit('execution-unknown', execPage(UNKNOWN_ARN), () => byId(page, 'execution-not-found').waitFor(), width);
     check((await text(page, 'execution-not-found')).includes('Execution not found'), 'the unknown execution has no "Execution not found" heading');
@@ -175,6 +193,8 @@ async function run(browser) {
     check(status === 'Execution: succeeded', `the execution status beside a declined order: "${status}"`);
     check((await byId(page, 'demo-exec-status').locator('.badge').count()) === 0,
       'a declined order shows a status badge (a coloured verdict) beside its banner');
+    await declinedReadsAsOutcome('the recent orders',
+      page.locator(`[data-testid="recent-order"]:has(a[href="#/demo/${encodeURIComponent(declined)}"])`));
   }
 
   check(problems.length === 0, `the page reported errors:\n  ${problems.join('\n  ')}`);

@@ -190,3 +190,143 @@ fn a_port_in_use_suggests_listen() {
     );
     assert!(stderr.contains("--listen 127.0.0.1:PORT"), "{stderr}");
 }
+
+/// Runs `lamina serve app.wasm` with info logs and the compile cache in
+/// `cache`, until its start-up banner is out; returns what it logged.
+fn start_up_log(app: &std::path::Path, cache: &std::path::Path) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut child = lamina_cmd()
+        .env("LAMINA_LOG", "info")
+        .env("NO_COLOR", "1")
+        .arg("serve")
+        .arg(app)
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .arg("--cache-dir")
+        .arg(cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn lamina");
+    let stdout = child.stdout.take().expect("stdout");
+    let started = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.starts_with("Metrics:"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    assert!(started, "lamina did not start: {log}");
+    log
+}
+
+#[test]
+fn the_first_compile_shows_progress_and_the_cache() {
+    let g = guests();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let log = start_up_log(&g.echo, cache.path());
+    let size = std::fs::metadata(&g.echo).expect("echo.wasm").len();
+    let start = format!("compiling echo.wasm ({} KB)…", size.div_ceil(1024));
+    assert!(log.contains(&start), "{start:?} not in {log}");
+    let done = log
+        .lines()
+        .find(|l| l.contains("compiling echo.wasm… done in "))
+        .unwrap_or_else(|| panic!("no done line in {log}"));
+    assert!(
+        done.contains(&format!("cached in {}", cache.path().display())),
+        "{done}"
+    );
+    // The next start loads the cached code: nothing to compile.
+    let log = start_up_log(&g.echo, cache.path());
+    assert!(!log.contains("compiling echo.wasm"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_durable_start_prints_its_arn_and_callback_takes_the_execution() {
+    let g = guests();
+    let host = Lamina::start(&[g.order_workflow.to_str().expect("utf8")]);
+    let run = |args: Vec<String>| {
+        let url = host.url.clone();
+        tokio::task::spawn_blocking(move || {
+            lamina_cmd()
+                .args(&args)
+                .args(["--endpoint", &url])
+                .output()
+                .expect("run lamina")
+        })
+    };
+    let out = run(vec![
+        "invoke".into(),
+        "order-workflow".into(),
+        "--invocation-type".into(),
+        "Event".into(),
+        "--payload".into(),
+        r#"{"orderId":"o-1","items":[{"sku":"tea","qty":2,"price":4.5}]}"#.into(),
+    ])
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{out:?}");
+    // The ARN alone on stdout, for ARN=$(lamina invoke ...).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let arn = stdout.trim();
+    assert!(
+        arn.starts_with("arn:") && !arn.contains(char::is_whitespace),
+        "{stdout:?}"
+    );
+    // Waits for the callback the execution creates, then completes it.
+    let out = run(vec![
+        "callback".into(),
+        "succeed".into(),
+        "--execution".into(),
+        arn.to_string(),
+        r#"{"approved":true}"#.into(),
+    ])
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(": succeed sent"),
+        "{out:?}"
+    );
+    let path = format!("/2025-12-01/durable-executions/{}", arn.replace(':', "%3A"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let e: Value = client()
+            .get(host.at(&path))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if e["Status"] != "RUNNING" {
+            assert_eq!(e["Status"], "SUCCEEDED", "{e}");
+            let result: Value =
+                serde_json::from_str(e["Result"].as_str().expect("Result")).expect("json");
+            assert_eq!(result["status"], "fulfilled", "{result}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still running: {e}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Ended: no callback to wait for, said at once.
+    let out = run(vec![
+        "callback".into(),
+        "succeed".into(),
+        "--execution".into(),
+        arn.to_string(),
+    ])
+    .await
+    .expect("join");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("waits for no callback: it is SUCCEEDED"),
+        "{stderr}"
+    );
+}

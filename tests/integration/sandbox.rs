@@ -492,3 +492,42 @@ async fn symlinks_cannot_point_out_of_a_preopened_dir() {
         std::path::PathBuf::from("target.txt")
     );
 }
+
+#[tokio::test]
+async fn guest_log_lines_carry_the_request_id() {
+    let config = format!(
+        "{}\n[functions.faults-managed]\ncomponent = {}\nmode = \"managed\"\n\
+         min_environments = 1\nmax_environments = 1\n",
+        faults(""),
+        toml_path(&guests().faults)
+    );
+    let host = Logged::start(&config, "warn,lamina::guest=info");
+    for function in ["faults", "faults-managed"] {
+        let resp = client()
+            .post(host.at(&format!("/2015-03-31/functions/{function}/invocations")))
+            .body(json!({"action": "trap"}).to_string())
+            .send()
+            .await
+            .expect("invoke");
+        let request_id = resp
+            .headers()
+            .get("x-amzn-requestid")
+            .and_then(|v| v.to_str().ok())
+            .expect("a request id header")
+            .to_string();
+        let needle = format!("request_id={request_id}");
+        let log = host.wait_log(&needle).await;
+        // The panic message the guest wrote to stderr, with the id of the
+        // invocation that wrote it.
+        let line = log
+            .lines()
+            .find(|l| l.contains(&needle))
+            .unwrap_or_else(|| panic!("no log line of {function} has {needle}:\n{log}"));
+        assert!(
+            line.contains("lamina::guest")
+                && line.contains(&format!("function={function}"))
+                && line.contains("stream=\"stderr\""),
+            "{line}"
+        );
+    }
+}

@@ -3,9 +3,9 @@
 //! Every request to the Lambda and durable APIs, `/api/...` and `/metrics`
 //! must carry an AWS Signature Version 4 (`Authorization` header) made with
 //! one of the configured access keys, so boto3, the AWS CLI and the SDKs
-//! work unchanged. The HMAC work is `aws-sigv4`'s (`generate_signing_key`,
-//! `calculate_signature`); this module builds the canonical request from
-//! what the client says it signed and compares in constant time.
+//! work unchanged. The HMAC work is in [`crate::sigv4`]; this module builds
+//! the canonical request from what the client says it signed and compares
+//! in constant time.
 //!
 //! The dashboard logs in once with a key id and secret (`POST /ui/login`)
 //! and then sends an HttpOnly, SameSite=Strict session cookie plus the
@@ -371,7 +371,7 @@ pub(crate) fn presented(headers: &HeaderMap, query: Option<&str>) -> Result<Pres
 
 /// `UriEncode` of SigV4: every byte but `A-Za-z0-9-_.~` (and `/` when
 /// `keep_slash`) as `%XX`.
-fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
+pub(crate) fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || (keep_slash && b == b'/') {
@@ -417,6 +417,12 @@ fn canonical_uris(path: &str) -> Vec<String> {
     } else {
         vec![double, single]
     }
+}
+
+/// The canonical query string of SigV4: pairs decoded and encoded strictly,
+/// sorted (what the AWS SDKs sign).
+pub(crate) fn canonical_query(query: Option<&str>) -> String {
+    canonical_queries(query, false).swap_remove(0)
 }
 
 /// The canonical query strings a client may have signed: pairs decoded and
@@ -505,7 +511,7 @@ pub(crate) fn signature_matches(
         payload_hashes.push("UNSIGNED-PAYLOAD");
     }
     let scope = format!("{}/{}/{}/aws4_request", sig.date, sig.region, sig.service);
-    let key = aws_sigv4::sign::v4::generate_signing_key(secret, at, &sig.region, &sig.service);
+    let key = crate::sigv4::signing_key(secret, at, &sig.region, &sig.service);
     let mut ok = subtle::Choice::from(0);
     for uri in canonical_uris(path) {
         for q in canonical_queries(query, presigned) {
@@ -516,8 +522,7 @@ pub(crate) fn signature_matches(
                     "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
                     hex::encode(Sha256::digest(canonical.as_bytes()))
                 );
-                let expected =
-                    aws_sigv4::sign::v4::calculate_signature(key.as_ref(), to_sign.as_bytes());
+                let expected = crate::sigv4::signature(&key, to_sign.as_bytes());
                 ok |= expected.as_bytes().ct_eq(sig.signature.as_bytes());
             }
         }

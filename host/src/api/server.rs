@@ -654,7 +654,7 @@ async fn data_plane(
         })
     };
     let req = hyper::Request::from_parts(parts, body);
-    let result = standard::serve_http(&host.engine, &f, req).await;
+    let result = standard::serve_http(&host.engine, &f, req, &request_id).await;
     if too_large.load(Ordering::Relaxed) {
         return error_response(&InvokeError::PayloadTooLarge { limit });
     }

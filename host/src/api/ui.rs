@@ -42,6 +42,7 @@ const ASSETS: &[Asset] = &[
     asset!("app.js", JS),
     asset!("api.js", JS),
     asset!("format.js", JS),
+    asset!("outcome.js", JS),
     asset!("chart.js", JS),
     asset!("functions.js", JS),
     asset!("executions.js", JS),

@@ -24,6 +24,8 @@ pub struct BuildArgs {
     /// or only .py file); a requirements.txt beside it is bundled (pure Python only).
     /// Or a JavaScript/TypeScript module (FILE.js, FILE.ts) or a directory with a
     /// package.json or index.js/index.ts (bundled with its npm dependencies).
+    /// Or a Rust crate (a directory with a Cargo.toml, or the Cargo.toml):
+    /// built with cargo for wasm32-wasip2, as a cdylib.
     pub source: PathBuf,
     /// The component to write (default: NAME.wasm in the current directory).
     #[arg(long, short)]
@@ -151,6 +153,9 @@ pub fn build(args: BuildArgs) -> Result<(), CliError> {
             "{}: no such file or directory",
             args.source.display()
         )));
+    }
+    if super::build_rust::is_rust_source(&args.source) {
+        return super::build_rust::build(&args);
     }
     if super::build_js::is_js_source(&args.source) {
         return super::build_js::build(&args);

@@ -86,10 +86,15 @@ pub struct CallbackArgs {
 pub enum CallbackCommand {
     /// Complete a callback with a result (JSON; default `null`).
     Succeed {
-        /// The callback id.
-        id: String,
+        /// The callback id (or give --execution instead).
+        #[arg(required_unless_present = "execution")]
+        id: Option<String>,
         /// The result, as JSON.
         payload: Option<String>,
+        /// Instead of a callback id: the callback this execution waits for
+        /// (waiting up to 30 s for it to be created).
+        #[arg(long, value_name = "ARN")]
+        execution: Option<String>,
     },
     /// Complete a callback with an error.
     Fail {
@@ -412,10 +417,96 @@ fn detail(e: &serde_json::Value) -> String {
     }
 }
 
+/// How long `callback succeed --execution` waits for the callback.
+const CALLBACK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The id of the one callback execution `arn` waits for: polls its history
+/// until a callback has started and not ended (up to [`CALLBACK_WAIT`]).
+async fn pending_callback(endpoint: &str, arn: &str) -> Result<String, CliError> {
+    let deadline = std::time::Instant::now() + CALLBACK_WAIT;
+    loop {
+        let status = call(
+            endpoint,
+            http::Method::GET,
+            &format!("/2025-12-01/durable-executions/{}", enc(arn)),
+            vec![],
+        )
+        .await?;
+        let history = call(
+            endpoint,
+            http::Method::GET,
+            &format!("/2025-12-01/durable-executions/{}/history", enc(arn)),
+            vec![],
+        )
+        .await?;
+        let events = history["Events"].as_array().cloned().unwrap_or_default();
+        let ended = |op: &serde_json::Value| {
+            events.iter().any(|e| {
+                e["Id"] == *op
+                    && matches!(
+                        e["EventType"].as_str(),
+                        Some("CallbackSucceeded" | "CallbackFailed" | "CallbackTimedOut")
+                    )
+            })
+        };
+        let pending: Vec<String> = events
+            .iter()
+            .filter(|e| e["EventType"] == "CallbackStarted" && !ended(&e["Id"]))
+            .filter_map(|e| e["CallbackStartedDetails"]["CallbackId"].as_str())
+            .map(str::to_string)
+            .collect();
+        match pending.as_slice() {
+            [id] => return Ok(id.clone()),
+            [] => {}
+            many => {
+                return Err(CliError::Http(format!(
+                    "{arn} waits for {} callbacks; give one of their ids: {}",
+                    many.len(),
+                    many.join(", ")
+                )));
+            }
+        }
+        let state = status["Status"].as_str().unwrap_or("?");
+        if state != "RUNNING" {
+            return Err(CliError::Http(format!(
+                "{arn} waits for no callback: it is {state}"
+            )));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(CliError::Http(format!(
+                "{arn} has not started a callback in {} s",
+                CALLBACK_WAIT.as_secs()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Runs `lamina callback`.
 pub async fn callback(args: CallbackArgs) -> Result<(), CliError> {
     let (id, action, body) = match args.command {
-        CallbackCommand::Succeed { id, payload } => {
+        CallbackCommand::Succeed {
+            id,
+            payload,
+            execution,
+        } => {
+            let (id, payload) = match (execution, id, payload) {
+                (Some(arn), Some(_), Some(_)) => {
+                    return Err(CliError::Http(format!(
+                        "give a callback id or --execution {arn}, not both"
+                    )));
+                }
+                // With --execution the one positional argument is the payload.
+                (Some(arn), payload, None) | (Some(arn), None, payload) => {
+                    (pending_callback(&args.host.endpoint, &arn).await?, payload)
+                }
+                (None, Some(id), payload) => (id, payload),
+                (None, None, _) => {
+                    return Err(CliError::Http(
+                        "give a callback id or --execution ARN".into(),
+                    ));
+                }
+            };
             let payload = payload.unwrap_or_else(|| "null".into());
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&payload) {
                 return Err(CliError::Http(format!(

@@ -5,10 +5,12 @@
 
 mod build;
 mod build_js;
+mod build_rust;
 mod deploy;
 mod durable;
 mod new;
 mod new_js;
+mod new_rust;
 mod sign;
 mod table;
 
@@ -52,9 +54,9 @@ pub enum Command {
     Executions(ExecutionsArgs),
     /// Complete (or heartbeat) a durable callback on a running host.
     Callback(CallbackArgs),
-    /// Build a Python, JavaScript or TypeScript function (FILE.py, FILE.js, FILE.ts or a directory) into a component.
+    /// Build a Rust crate (DIR or Cargo.toml), a Python, JavaScript or TypeScript function (FILE.py, FILE.js, FILE.ts or a directory) into a component.
     Build(BuildArgs),
-    /// Write a new function project (`--lang python`, `--template handler|durable`).
+    /// Write a new function project (`--lang python|js|ts|rust`, `--template handler|durable|http`).
     New(NewArgs),
     /// Deploy a component to a running host: create the function or update its code, without a restart.
     Deploy(DeployArgs),
@@ -142,6 +144,10 @@ pub struct ServeArgs {
     /// (anyone who can reach it controls the host; a warning is logged).
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Redeploy a function when its component file changes (polled twice a
+    /// second), without a restart: in-flight requests finish on the old code.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// Arguments of `lamina invoke`.
@@ -342,6 +348,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     })?;
     host.engine.add_listen_addr(addr);
     print_table(&host, &format!("http://{addr}"));
+    if args.watch {
+        tokio::spawn(crate::watch::watch(
+            host.clone(),
+            std::time::Duration::from_millis(500),
+        ));
+    }
     server::serve(host, listener, shutdown_signal())
         .await
         .map_err(io("serving"))?;
@@ -447,11 +459,12 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError::Http(format!("cannot reach {}: {e}", args.endpoint)))?;
     let status = resp.status();
-    if let Some(arn) = resp
+    let arn = resp
         .headers()
         .get("x-amz-durable-execution-arn")
         .and_then(|v| v.to_str().ok())
-    {
+        .map(str::to_string);
+    if let Some(arn) = &arn {
         eprintln!("durable execution: {arn}");
     }
     let function_error = resp
@@ -471,6 +484,12 @@ pub async fn invoke(args: InvokeArgs) -> Result<(), CliError> {
         let _ = stdout.write_all(b"\n");
     }
     if body.is_empty() && status.is_success() {
+        // A durable execution started without waiting: its ARN is the
+        // answer, alone on stdout for `ARN=$(lamina invoke ...)`.
+        if let Some(arn) = &arn {
+            let _ = writeln!(stdout, "{arn}");
+            return Ok(());
+        }
         // Event and DryRun answer with no body: say what happened.
         let line = match args.invocation_type.as_str() {
             "DryRun" => format!(

@@ -1,7 +1,7 @@
 //! `lamina new`: writes a ready-to-build function project.
 
 use super::{CliError, io};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `lamina new`.
 #[derive(Debug, clap::Args)]
@@ -14,6 +14,10 @@ pub struct NewArgs {
     /// What kind of function.
     #[arg(long, value_enum, default_value_t = Template::Handler)]
     pub template: Template,
+    /// Rust: depend on `lamina-sdk` by path (a local checkout's `guest-sdk/`
+    /// directory) instead of from git.
+    #[arg(long, value_name = "DIR")]
+    pub sdk_path: Option<PathBuf>,
 }
 
 /// Languages `lamina new` writes projects in.
@@ -27,6 +31,8 @@ pub enum Lang {
     /// TypeScript, built with `lamina build` (esbuild and ComponentizeJS).
     #[value(alias = "typescript")]
     Ts,
+    /// Rust, a cdylib crate built with `lamina build` (cargo, wasm32-wasip2).
+    Rust,
 }
 
 /// Project templates.
@@ -36,6 +42,8 @@ pub enum Template {
     Handler,
     /// A durable function: steps and a durable wait.
     Durable,
+    /// An HTTP function (`wasi:http/proxy`); Rust only.
+    Http,
 }
 
 const PY_HANDLER: &str = r#""""A Lambda-style handler on Lamina.
@@ -78,7 +86,9 @@ def lambda_handler(event, context: DurableContext):
 
 fn readme(name: &str, template: Template) -> String {
     let invoke = match template {
-        Template::Handler => format!("    lamina invoke {name} --payload '{{\"name\":\"Ada\"}}'\n"),
+        Template::Handler | Template::Http => {
+            format!("    lamina invoke {name} --payload '{{\"name\":\"Ada\"}}'\n")
+        }
         Template::Durable => format!(
             "    lamina invoke {name} --invocation-type Event --payload '{{\"name\":\"Ada\"}}'\n    \
              lamina executions list {name}\n"
@@ -94,7 +104,7 @@ fn readme(name: &str, template: Template) -> String {
          Then, from another shell:\n\n{invoke}\n\
          Pure-Python dependencies listed in a `requirements.txt` here are bundled.\n",
         kind = match template {
-            Template::Handler => "a Lambda-style handler",
+            Template::Handler | Template::Http => "a Lambda-style handler",
             Template::Durable => "a durable function",
         }
     )
@@ -127,6 +137,27 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
              starting with a letter"
         )));
     }
+    if args.template == Template::Http && args.lang != Lang::Rust {
+        return Err(CliError::Build(
+            "the http template is for --lang rust only".into(),
+        ));
+    }
+    if args.sdk_path.is_some() && args.lang != Lang::Rust {
+        return Err(CliError::Build("--sdk-path is for --lang rust only".into()));
+    }
+    let sdk_path = match &args.sdk_path {
+        Some(path) => {
+            if !path.join("Cargo.toml").is_file() {
+                return Err(CliError::Build(format!(
+                    "--sdk-path {}: no Cargo.toml there (give the guest-sdk/ directory of a \
+                     Lamina checkout)",
+                    path.display()
+                )));
+            }
+            Some(std::fs::canonicalize(path).map_err(io(format!("resolving {}", path.display())))?)
+        }
+        None => None,
+    };
     let dir = Path::new(name);
     if dir.exists() {
         return Err(CliError::Build(format!("{name} already exists")));
@@ -134,8 +165,8 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
     let files = match args.lang {
         Lang::Python => {
             let module = match args.template {
-                Template::Handler => PY_HANDLER,
                 Template::Durable => PY_DURABLE,
+                Template::Handler | Template::Http => PY_HANDLER,
             };
             vec![
                 ("lambda_function.py", module.to_string()),
@@ -164,20 +195,42 @@ pub fn new(args: NewArgs) -> Result<(), CliError> {
                 ),
             ]
         }
+        Lang::Rust => {
+            let sdk = sdk_path.as_deref();
+            vec![
+                (
+                    "Cargo.toml",
+                    super::new_rust::cargo_toml(name, args.template, sdk),
+                ),
+                ("src/lib.rs", super::new_rust::lib_rs(name, args.template)),
+                ("lamina.toml", lamina_toml(name)),
+                (
+                    "README.md",
+                    super::new_rust::readme(name, args.template, sdk),
+                ),
+                (".gitignore", "/target\n*.wasm\n.lamina/\n".to_string()),
+            ]
+        }
     };
     std::fs::create_dir_all(dir).map_err(io(format!("creating {name}")))?;
     for (file, contents) in files {
         let path = dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(io(format!("creating {}", parent.display())))?;
+        }
         std::fs::write(&path, contents).map_err(io(format!("writing {}", path.display())))?;
     }
     let template = match args.template {
         Template::Handler => "handler",
         Template::Durable => "durable",
+        Template::Http => "http",
     };
     let lang = match args.lang {
         Lang::Python => "python",
         Lang::Js => "javascript",
         Lang::Ts => "typescript",
+        Lang::Rust => "rust",
     };
     println!("created {name}/ ({lang}, {template} template)");
     println!("  cd {name} && lamina build . -o {name}.wasm && lamina serve");

@@ -73,9 +73,9 @@ export const handler = withDurableExecution(async (event: Event, context: Durabl
 /// The entry module's file name and contents.
 pub fn module(typescript: bool, template: Template) -> (&'static str, &'static str) {
     match (typescript, template) {
-        (false, Template::Handler) => ("index.js", JS_HANDLER),
+        (false, Template::Handler | Template::Http) => ("index.js", JS_HANDLER),
         (false, Template::Durable) => ("index.js", JS_DURABLE),
-        (true, Template::Handler) => ("index.ts", TS_HANDLER),
+        (true, Template::Handler | Template::Http) => ("index.ts", TS_HANDLER),
         (true, Template::Durable) => ("index.ts", TS_DURABLE),
     }
 }
@@ -91,7 +91,9 @@ pub fn package_json(name: &str, entry: &str) -> String {
 /// The project's README.md.
 pub fn readme(name: &str, typescript: bool, template: Template) -> String {
     let invoke = match template {
-        Template::Handler => format!("    lamina invoke {name} --payload '{{\"name\":\"Ada\"}}'\n"),
+        Template::Handler | Template::Http => {
+            format!("    lamina invoke {name} --payload '{{\"name\":\"Ada\"}}'\n")
+        }
         Template::Durable => format!(
             "    lamina invoke {name} --invocation-type Event --payload '{{\"name\":\"Ada\"}}'\n    \
              lamina executions list {name}\n"
@@ -114,7 +116,7 @@ pub fn readme(name: &str, typescript: bool, template: Template) -> String {
             "JavaScript"
         },
         kind = match template {
-            Template::Handler => "a Lambda-style handler",
+            Template::Handler | Template::Http => "a Lambda-style handler",
             Template::Durable => "a durable function",
         }
     )

@@ -610,6 +610,7 @@ async fn serve_sequential(
             .fetch_max(1, Ordering::Relaxed);
         let start = Instant::now();
         store.data().new_log_budget();
+        store.data().begin_request(&job.request_id);
         store.data_mut().deadline = Some(start + timeout);
         let params = (invocation(f, &job.request_id, Duration::ZERO), job.payload);
         let result = tokio::time::timeout(
@@ -617,6 +618,7 @@ async fn serve_sequential(
             handle.call_async(&mut *store, params),
         )
         .await;
+        store.data().end_request(&job.request_id);
         store.data_mut().deadline = None;
         env.in_flight.store(0, Ordering::Relaxed);
         env.touch();
@@ -650,6 +652,7 @@ async fn serve_sequential(
 
 struct Running {
     reply: Reply,
+    request_id: String,
     deadline: Instant,
     start: Instant,
 }
@@ -683,6 +686,7 @@ async fn serve_concurrent(
                         env.in_flight.fetch_sub(1, Ordering::Relaxed);
                         env.touch();
                         let Some(done) = done else { continue };
+                        accessor.with(|mut a| a.data_mut().end_request(&done.request_id));
                         let run = done.start.elapsed();
                         let timing = Timing { instantiate: Duration::ZERO, run };
                         match result {
@@ -711,7 +715,7 @@ async fn serve_concurrent(
                         let deadline = start + timeout;
                         let id = next;
                         next += 1;
-                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Running { reply: job.reply, deadline, start });
+                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Running { reply: job.reply, request_id: job.request_id.clone(), deadline, start });
                         let now = env.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
                         env.max_in_flight.fetch_max(now, Ordering::Relaxed);
                         pool.metrics.max_in_flight_per_environment.fetch_max(now, Ordering::Relaxed);
@@ -721,6 +725,7 @@ async fn serve_concurrent(
                             if now == 1 {
                                 a.data_mut().new_log_budget();
                             }
+                            a.data_mut().begin_request(&job.request_id);
                         });
                         let params = (invocation(&f, &job.request_id, Duration::ZERO), job.payload);
                         let call = handle.call_concurrent(accessor, params);

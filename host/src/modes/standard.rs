@@ -63,6 +63,7 @@ pub async fn invoke_handler(
     };
     f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
     let mut run = FreshInstance::start(engine, f, InstanceUse::Request).await?;
+    run.store.data().begin_request(request_id);
     let limit = run.time_limit();
     let (start, store) = (run.started, &mut run.store);
     let work = async {
@@ -135,13 +136,15 @@ pub(crate) async fn call_handle(
     Ok(out)
 }
 
-/// Serves one HTTP request with a fresh instance of an http function. The
+/// Serves one HTTP request (`request_id`, for the guest's log lines) with a
+/// fresh instance of an http function. The
 /// response is returned as soon as the guest sets it; the body streams while
 /// the instance keeps running in its own task.
 pub async fn serve_http<B>(
     engine: &LaminaEngine,
     f: &Arc<Function>,
     req: hyper::Request<B>,
+    request_id: &str,
 ) -> Result<(hyper::Response<HyperOutgoingBody>, Timing), InvokeError>
 where
     B: Body<Data = Bytes> + Send + 'static,
@@ -160,6 +163,7 @@ where
     let timeout = Duration::from_millis(f.config.timeout_ms);
     f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
     let (permit, start, mut store) = fresh_store(engine, f, InstanceUse::Request).await?;
+    store.data().begin_request(request_id);
     let store_ready = start.elapsed();
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let mut view = store.data_mut().http();

@@ -74,6 +74,7 @@ impl Durable {
         // both move on by the time its journal calls wait for commits.
         let outcome = async {
             let mut run = FreshInstance::start(&self.engine, &f, InstanceUse::Durable).await?;
+            run.store.data().begin_request(&request_id);
             let host_wait = run.store.data().host_wait.clone();
             run.store.data_mut().set_extension(DurableInvocation {
                 runtime: self.clone(),
