@@ -32,6 +32,8 @@ use crate::state::HostState;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -414,7 +416,11 @@ impl ManagedPool {
             run: start.elapsed(),
         };
         match tokio::time::timeout(bound, response).await {
-            Ok(Ok(Ok(resp))) => Ok((resp, timing(start))),
+            Ok(Ok(Ok(resp))) => {
+                let timeout = Duration::from_millis(f.config.timeout_ms) + TIMEOUT_GRACE;
+                let resp = resp.map(|body| DrainOnDrop::new(body, timeout).boxed_unsync());
+                Ok((resp, timing(start)))
+            }
             Ok(Ok(Err(code))) => Err(fail(
                 f,
                 InvokeError::Trap {
@@ -589,6 +595,69 @@ impl ManagedPool {
             events.pop_front();
         }
         events.push_back(event);
+    }
+}
+
+/// A response body that, when the server drops it before its end (hyper
+/// does as soon as `content-length` bytes are out; a client may hang up),
+/// keeps reading what the guest still writes, so the guest's `flush` and
+/// `finish` succeed instead of trapping on a closed stream (which would
+/// recycle the environment). Reading stops at the end of the body or after
+/// `timeout`.
+struct DrainOnDrop {
+    inner: Option<HyperOutgoingBody>,
+    timeout: Duration,
+}
+
+impl DrainOnDrop {
+    fn new(inner: HyperOutgoingBody, timeout: Duration) -> Self {
+        DrainOnDrop {
+            inner: Some(inner),
+            timeout,
+        }
+    }
+}
+
+impl hyper::body::Body for DrainOnDrop {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.inner.as_mut() {
+            Some(inner) => std::pin::Pin::new(inner).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| hyper::body::SizeHint::with_exact(0), |b| b.size_hint())
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(mut body) = self.inner.take() else {
+            return;
+        };
+        if body.is_end_stream() {
+            return;
+        }
+        let timeout = self.timeout;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let drain = async { while body.frame().await.is_some() {} };
+                let _ = tokio::time::timeout(timeout, drain).await;
+            });
+        }
     }
 }
 
