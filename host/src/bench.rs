@@ -288,6 +288,13 @@ async fn once(
             Ok(timing)
         }
         Pre::Durable(_) => Err(durable_refused(f)),
+        Pre::HttpService(_) => Err(InvokeError::WrongKind {
+            name: f.name.to_string(),
+            kind: f.kind.as_str(),
+            hint: "a wasi:http 0.3 service runs in managed mode only: serve it with \
+                   `mode = \"managed\"` (benches/managed_vs_standard.rs measures managed mode)"
+                .into(),
+        }),
     }
 }
 
@@ -318,6 +325,12 @@ async fn resident_per_instance(
             }
             Pre::Http(pre) => {
                 pre.instantiate_async(&mut store).await.map_err(err)?;
+            }
+            Pre::HttpService(pre) => {
+                pre.service
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(err)?;
             }
             Pre::Durable(pre) => {
                 pre.instantiate(&mut store).await.map_err(err)?;

@@ -97,6 +97,10 @@ impl LaminaEngine {
             .map_err(|e| EngineError(format!("linking WASI 0.3: {e:#}")))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| EngineError(format!("linking wasi:http: {e:#}")))?;
+        // wasi:http 0.3 (services served in managed mode, many requests at
+        // once per instance).
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker)
+            .map_err(|e| EngineError(format!("linking wasi:http 0.3: {e:#}")))?;
         crate::symlinks::guard(&mut linker)
             .map_err(|e| EngineError(format!("linking the symlink guard: {e:#}")))?;
 

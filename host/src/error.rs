@@ -39,7 +39,8 @@ pub enum LoadError {
     },
     /// The component exports nothing Lamina knows how to invoke.
     #[error(
-        "{path} exports none of `wasi:http/incoming-handler@0.2.x` (an http function), \
+        "{path} exports none of `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x` \
+         (an http function), \
          `lamina:function/handler` (a handler function) or `lamina:durable/handler` (a durable \
          function); its exports are: {exports}"
     )]
@@ -58,6 +59,16 @@ pub enum LoadError {
         declared: &'static str,
         /// The export that kind needs.
         wanted: &'static str,
+    },
+    /// A wasi:http 0.3 service declared without `mode = "managed"`.
+    #[error(
+        "{path} is a wasi:http 0.3 service (it exports `wasi:http/handler@0.3.x`): Lamina serves \
+         it in managed mode only, where one instance takes many requests at once; add \
+         mode = \"managed\" to its function"
+    )]
+    ServiceNeedsManaged {
+        /// The file.
+        path: PathBuf,
     },
     /// The component imports something the host does not provide.
     #[error("{path} cannot be linked: {message}")]

@@ -15,6 +15,7 @@ use wasmtime::component::{
 };
 use wasmtime::{AsContextMut, Store};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
 
 /// Host bindings for the `lamina:function` WIT package.
 pub mod bindings {
@@ -28,6 +29,8 @@ pub mod bindings {
 
 /// Export name prefix of the wasi:http 0.2 incoming handler.
 const HTTP_EXPORT: &str = "wasi:http/incoming-handler@0.2";
+/// Export name prefix of the wasi:http 0.3 handler (an `async` export).
+const HTTP_SERVICE_EXPORT: &str = "wasi:http/handler@0.3";
 /// Export name prefix of Lamina's handler interface.
 const HANDLER_EXPORT: &str = "lamina:function/handler@";
 /// Export name prefix of Lamina's async handler interface.
@@ -86,10 +89,40 @@ impl HandlerPre {
     }
 }
 
+/// A `wasi:http/proxy` component, pre-linked, with its optional `init`
+/// (it dereferences to the [`ProxyPre`] standard mode instantiates).
+pub struct HttpPre {
+    /// The pre-instantiated proxy.
+    pub proxy: ProxyPre<HostState>,
+    /// `lamina:function/lifecycle.init`, when exported beside the handler
+    /// (managed mode runs it once per environment).
+    pub init: Option<ComponentExportIndex>,
+}
+
+impl std::ops::Deref for HttpPre {
+    type Target = ProxyPre<HostState>;
+
+    fn deref(&self) -> &ProxyPre<HostState> {
+        &self.proxy
+    }
+}
+
+/// A `wasi:http` 0.3 service component (`wasi:http/handler@0.3`, an
+/// `async` export that can serve many requests at once), pre-linked, with
+/// its optional `init`. Served in managed mode only.
+pub struct HttpServicePre {
+    /// The pre-instantiated service.
+    pub service: ServicePre<HostState>,
+    /// `lamina:function/lifecycle.init`, when exported beside the handler.
+    pub init: Option<ComponentExportIndex>,
+}
+
 /// The pre-instantiated component, by kind.
 pub enum Pre {
-    /// A `wasi:http/proxy` component.
-    Http(ProxyPre<HostState>),
+    /// A `wasi:http/proxy` (0.2) component.
+    Http(HttpPre),
+    /// A `wasi:http` 0.3 service component.
+    HttpService(HttpServicePre),
     /// A `lamina:function/handler` or `async-handler` component.
     Handler(HandlerPre),
     /// A `lamina:durable/handler` component.
@@ -298,7 +331,9 @@ fn load_function(
                 path: path.clone(),
                 declared: k.as_str(),
                 wanted: match k {
-                    FunctionKind::Http => "`wasi:http/incoming-handler@0.2.x`",
+                    FunctionKind::Http => {
+                        "`wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`"
+                    }
                     FunctionKind::Handler => "`lamina:function/handler`",
                     FunctionKind::Durable => "`lamina:durable/handler`",
                 },
@@ -329,8 +364,19 @@ fn load_function(
         .for_kind(kind)
         .and_then(|l| l.instantiate_pre(&component))
         .map_err(link_err)?;
+    let is_service = kind == FunctionKind::Http && exports_service(engine, &component);
+    if is_service && cfg.mode == crate::config::Mode::Standard {
+        return Err(LoadError::ServiceNeedsManaged { path: path.clone() });
+    }
     let pre = match kind {
-        FunctionKind::Http => Pre::Http(ProxyPre::new(instance_pre).map_err(link_err)?),
+        FunctionKind::Http if is_service => Pre::HttpService(HttpServicePre {
+            init: lifecycle_init(&component, instance_pre.engine()),
+            service: ServicePre::new(instance_pre).map_err(link_err)?,
+        }),
+        FunctionKind::Http => Pre::Http(HttpPre {
+            init: lifecycle_init(&component, instance_pre.engine()),
+            proxy: ProxyPre::new(instance_pre).map_err(link_err)?,
+        }),
         FunctionKind::Handler => Pre::Handler(handler_pre(&component, instance_pre, path)?),
         FunctionKind::Durable => Pre::Durable(durable_pre(&component, instance_pre, path)?),
     };
@@ -351,7 +397,7 @@ fn detect_kind(engine: &LaminaEngine, component: &Component) -> Option<FunctionK
     let ty = component.component_type();
     let mut kind = None;
     for (name, _) in ty.exports(engine.engine()) {
-        if name.starts_with(HTTP_EXPORT) {
+        if name.starts_with(HTTP_EXPORT) || name.starts_with(HTTP_SERVICE_EXPORT) {
             kind = Some(FunctionKind::Http);
         } else if name.starts_with(DURABLE_EXPORT) && kind.is_none() {
             kind = Some(FunctionKind::Durable);
@@ -395,13 +441,38 @@ fn handler_pre(
         path: path.to_path_buf(),
         message: format!("`{iface}` has no `handle` function"),
     })?;
-    let init = find(LIFECYCLE_EXPORT).and_then(|l| func(l, "init"));
+    let init = lifecycle_init(component, pre.engine());
     Ok(HandlerPre {
         pre,
         handle,
         is_async,
         init,
     })
+}
+
+/// Whether `component` is a wasi:http 0.3 service (and not a 0.2 proxy).
+fn exports_service(engine: &LaminaEngine, component: &Component) -> bool {
+    let names: Vec<String> = component
+        .component_type()
+        .exports(engine.engine())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    names.iter().any(|n| n.starts_with(HTTP_SERVICE_EXPORT))
+        && !names.iter().any(|n| n.starts_with(HTTP_EXPORT))
+}
+
+/// `lifecycle.init` of `component`, when it exports it.
+fn lifecycle_init(
+    component: &Component,
+    engine: &wasmtime::Engine,
+) -> Option<ComponentExportIndex> {
+    let iface = component
+        .component_type()
+        .exports(engine)
+        .map(|(n, _)| n.to_string())
+        .find(|n| n.starts_with(LIFECYCLE_EXPORT))?;
+    let i = component.get_export_index(None, &iface)?;
+    component.get_export_index(Some(&i), "init")
 }
 
 /// Finds `handle` in a durable component.

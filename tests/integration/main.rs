@@ -15,6 +15,7 @@ mod fuzz_http;
 mod handler;
 mod http;
 mod managed;
+mod managed_http;
 mod netsec;
 mod new_rust;
 mod retention;

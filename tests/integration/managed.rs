@@ -270,28 +270,6 @@ async fn a_trap_recycles_only_its_environment() {
     );
 }
 
-#[test]
-fn managed_http_function_is_refused_clearly() {
-    let g = guests();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
-        &format!(
-            "[functions.web]\ncomponent = {}\nmode = \"managed\"\n",
-            toml_path(&g.hello_http)
-        ),
-    );
-    let failed = start_fails(&["--config", cfg.to_str().expect("utf8")]);
-    assert_ne!(failed.code, Some(0));
-    assert!(
-        failed
-            .stderr
-            .contains("http functions run in standard mode"),
-        "{}",
-        failed.stderr
-    );
-}
-
 #[tokio::test]
 async fn a_failing_init_is_a_clear_error() {
     let g = guests();

@@ -18,6 +18,8 @@ pub fn repo() -> PathBuf {
 /// Paths of the built guest components.
 pub struct Guests {
     pub hello_http: PathBuf,
+    pub http_counter: PathBuf,
+    pub http_p3: PathBuf,
     pub echo: PathBuf,
     pub faults: PathBuf,
     pub counter: PathBuf,
@@ -45,6 +47,8 @@ pub fn guests() -> &'static Guests {
         let dir = guest_dir();
         let g = Guests {
             hello_http: dir.join("hello_http.wasm"),
+            http_counter: dir.join("http_counter.wasm"),
+            http_p3: dir.join("http_p3.wasm"),
             echo: dir.join("echo.wasm"),
             faults: dir.join("faults.wasm"),
             counter: dir.join("counter.wasm"),
@@ -54,6 +58,8 @@ pub fn guests() -> &'static Guests {
         };
         for p in [
             &g.hello_http,
+            &g.http_counter,
+            &g.http_p3,
             &g.echo,
             &g.faults,
             &g.counter,

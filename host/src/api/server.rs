@@ -654,7 +654,12 @@ async fn data_plane(
         })
     };
     let req = hyper::Request::from_parts(parts, body);
-    let result = standard::serve_http(&host.engine, &f, req, &request_id).await;
+    // A managed http function is served by its pool (unless the pool was
+    // just retired for a new standard-mode version).
+    let result = match host.pools.get(&f.name).filter(|p| !p.is_retired()) {
+        Some(pool) => pool.serve_http(req.map(BodyExt::boxed_unsync), &request_id).await,
+        None => standard::serve_http(&host.engine, &f, req, &request_id).await,
+    };
     if too_large.load(Ordering::Relaxed) {
         return error_response(&InvokeError::PayloadTooLarge { limit });
     }

@@ -404,10 +404,11 @@ impl Deployer {
         }
         let pool = match &f.config.mode {
             Mode::Managed(m) => {
-                if f.kind != FunctionKind::Handler {
+                if f.kind == FunctionKind::Durable {
                     return Err(DeployError::Invalid(format!(
-                        "managed mode serves handler functions; `{name}` is an {} function",
-                        f.kind.as_str()
+                        "managed mode serves handler and http functions; `{name}` is a durable \
+                         function, which runs each invocation on a fresh instance and replays \
+                         from its journal"
                     )));
                 }
                 let pool = ManagedPool::start(host.engine.clone(), f.clone(), m.clone())

@@ -11,17 +11,29 @@
 //! The scaler keeps `headroom` spare capacity over the peak in-flight load,
 //! at most doubling the environment count per `scale_window`, and retires
 //! environments idle longer than `idle_timeout` above the minimum.
+//!
+//! An http function (`wasi:http/proxy` 0.2) is served the same way: its
+//! environments take one request at a time (like `wasmtime serve` with
+//! instance reuse) and hand the response back as soon as the guest sets it;
+//! the body streams while the environment finishes the call. A wasi:http
+//! 0.3 service takes up to `max_concurrency` requests at once in one
+//! instance, like an async handler.
 
 use super::standard::{HandlerOutput, Timing, invocation, output};
 use crate::config::ManagedConfig;
 use crate::engine::{InstanceUse, LaminaEngine};
 use crate::error::InvokeError;
 use crate::metrics::{Histogram, LiveInstance, by_reason, header};
-use crate::registry::{Function, HandleParams, HandleResults, HandlerPre, Pre};
-use crate::runtime::instance::{TIMEOUT_GRACE, classify, fail, fresh_store, timeout_error};
+use crate::registry::{Function, HandleParams, HandleResults, InitResults, Pre};
+use crate::runtime::instance::{
+    TIMEOUT_GRACE, classify, fail, fresh_store, internal, timeout_error,
+};
 use crate::state::HostState;
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -31,17 +43,69 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, oneshot};
 use wasmtime::Store;
 use wasmtime::component::TypedFunc;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::Proxy;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p3::bindings::Service;
+use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode as ServiceErrorCode;
 
 /// Most scaling events kept for `/api/functions`.
 const EVENTS_KEPT: usize = 256;
 
 type Reply = oneshot::Sender<Result<(HandlerOutput, Timing), InvokeError>>;
 
-/// One queued invocation.
-struct Job {
-    request_id: String,
-    payload: Vec<u8>,
-    reply: Reply,
+/// The request body a managed http function reads.
+pub type HttpBody = http_body_util::combinators::UnsyncBoxBody<Bytes, wasmtime_wasi_http::Error>;
+
+/// Where the guest's response (or the error code it answered with) goes.
+type HttpOut = oneshot::Sender<Result<hyper::Response<HyperOutgoingBody>, ErrorCode>>;
+
+/// One queued invocation or http request.
+enum Job {
+    Invoke {
+        request_id: String,
+        payload: Vec<u8>,
+        reply: Reply,
+    },
+    Http {
+        /// The id the guest's log lines carry.
+        request_id: String,
+        request: hyper::Request<HttpBody>,
+        out: HttpOut,
+        /// How the call ended (a trap, a timeout), for a guest that never
+        /// set a response.
+        done: oneshot::Sender<Result<(), InvokeError>>,
+    },
+}
+
+impl Job {
+    /// Whether the caller stopped waiting.
+    fn abandoned(&self) -> bool {
+        match self {
+            Job::Invoke { reply, .. } => reply.is_closed(),
+            Job::Http { out, .. } => out.is_closed(),
+        }
+    }
+
+    /// Answers the job with `err` without running it.
+    fn refuse(self, err: InvokeError) {
+        match self {
+            Job::Invoke { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            Job::Http { done, .. } => {
+                let _ = done.send(Err(err));
+            }
+        }
+    }
+}
+
+/// The entry point of an environment's instance.
+enum Entry {
+    Handler(TypedFunc<HandleParams, HandleResults>),
+    Http(Proxy),
+    Service(Service),
 }
 
 /// Counters of a managed function.
@@ -230,15 +294,11 @@ impl ManagedPool {
         cfg: ManagedConfig,
     ) -> Result<Arc<Self>, InvokeError> {
         let refused = match function.pre {
-            Pre::Handler(_) => None,
+            Pre::Handler(_) | Pre::Http(_) | Pre::HttpService(_) => None,
             Pre::Durable(_) => Some(
                 "managed mode serves handler functions; a durable function runs each \
                  invocation on a fresh instance and replays from its journal, so remove \
                  `mode = \"managed\"` (durable executions already keep state between invocations)",
-            ),
-            _ => Some(
-                "managed mode serves handler functions; http functions run in standard mode \
-                 (remove `mode = \"managed\"`)",
             ),
         };
         if let Some(message) = refused {
@@ -302,7 +362,7 @@ impl ManagedPool {
         self.peak.fetch_max(now, Ordering::Relaxed);
         let _done = InFlight(&self.in_flight);
         let (reply, rx) = oneshot::channel();
-        let job = Job {
+        let job = Job::Invoke {
             request_id: request_id.to_string(),
             payload: payload.to_vec(),
             reply,
@@ -319,6 +379,74 @@ impl ManagedPool {
         match tokio::time::timeout(bound, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_dropped)) => Err(fail(f, self.recycled_error("the environment stopped"))),
+            Err(_elapsed) => match self.init_error() {
+                Some(message) => Err(fail(
+                    f,
+                    InvokeError::InitFailed {
+                        function: f.name.to_string(),
+                        message,
+                    },
+                )),
+                None => Err(fail(f, timeout_error(f))),
+            },
+        }
+    }
+
+    /// Serves one HTTP request in one of the environments of an http
+    /// function. Returns as soon as the guest has set the response; the
+    /// body streams from the environment.
+    pub async fn serve_http(
+        &self,
+        request: hyper::Request<HttpBody>,
+        request_id: &str,
+    ) -> Result<(hyper::Response<HyperOutgoingBody>, Timing), InvokeError> {
+        let f = &self.function;
+        let start = Instant::now();
+        f.metrics.invocations.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        let _done = InFlight(&self.in_flight);
+        let (out, response) = oneshot::channel();
+        let (done, outcome) = oneshot::channel();
+        let job = Job::Http {
+            request_id: request_id.to_owned(),
+            request,
+            out,
+            done,
+        };
+        if self.queue_tx.send(job).await.is_err() {
+            return Err(self.recycled_error("the pool is shut down"));
+        }
+        let bound =
+            Duration::from_millis(f.config.timeout_ms + self.cfg.init_timeout_ms) + TIMEOUT_GRACE;
+        let timing = |start: Instant| Timing {
+            instantiate: Duration::ZERO,
+            run: start.elapsed(),
+        };
+        match tokio::time::timeout(bound, response).await {
+            Ok(Ok(Ok(resp))) => {
+                let timeout = Duration::from_millis(f.config.timeout_ms) + TIMEOUT_GRACE;
+                let resp = resp.map(|body| DrainOnDrop::new(body, timeout).boxed_unsync());
+                Ok((resp, timing(start)))
+            }
+            Ok(Ok(Err(code))) => Err(fail(
+                f,
+                InvokeError::Trap {
+                    function: f.name.to_string(),
+                    message: format!("the guest answered with an error code: {code:?}"),
+                },
+            )),
+            // The guest ended its call without a response: why is in `done`.
+            Ok(Err(_closed)) => match outcome.await {
+                Ok(Ok(())) => Err(fail(
+                    f,
+                    InvokeError::NoResponse {
+                        function: f.name.to_string(),
+                    },
+                )),
+                Ok(Err(e)) => Err(e),
+                Err(_dropped) => Err(fail(f, self.recycled_error("the environment stopped"))),
+            },
             Err(_elapsed) => match self.init_error() {
                 Some(message) => Err(fail(
                     f,
@@ -411,6 +539,7 @@ impl ManagedPool {
     fn concurrency(&self) -> u64 {
         match &self.function.pre {
             Pre::Handler(h) if h.is_async => u64::from(self.cfg.max_concurrency),
+            Pre::HttpService(_) => u64::from(self.cfg.max_concurrency),
             _ => 1,
         }
     }
@@ -477,6 +606,69 @@ impl ManagedPool {
     }
 }
 
+/// A response body that, when the server drops it before its end (hyper
+/// does as soon as `content-length` bytes are out; a client may hang up),
+/// keeps reading what the guest still writes, so the guest's `flush` and
+/// `finish` succeed instead of trapping on a closed stream (which would
+/// recycle the environment). Reading stops at the end of the body or after
+/// `timeout`.
+struct DrainOnDrop {
+    inner: Option<HyperOutgoingBody>,
+    timeout: Duration,
+}
+
+impl DrainOnDrop {
+    fn new(inner: HyperOutgoingBody, timeout: Duration) -> Self {
+        DrainOnDrop {
+            inner: Some(inner),
+            timeout,
+        }
+    }
+}
+
+impl hyper::body::Body for DrainOnDrop {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match self.inner.as_mut() {
+            Some(inner) => std::pin::Pin::new(inner).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| hyper::body::SizeHint::with_exact(0), |b| b.size_hint())
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(mut body) = self.inner.take() else {
+            return;
+        };
+        if body.is_end_stream() {
+            return;
+        }
+        let timeout = self.timeout;
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let drain = async { while body.frame().await.is_some() {} };
+                let _ = tokio::time::timeout(timeout, drain).await;
+            });
+        }
+    }
+}
+
 struct InFlight<'a>(&'a AtomicU64);
 
 impl Drop for InFlight<'_> {
@@ -489,18 +681,15 @@ impl Drop for InFlight<'_> {
 /// (returns `None`) or recycled (returns the reason).
 async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str> {
     let f = &pool.function;
-    let Pre::Handler(pre) = &f.pre else {
-        return Some("not a handler");
-    };
     let init = async {
         let (permit, start, store) = fresh_store(&pool.engine, f, InstanceUse::Request)
             .await
             .map_err(|e| e.to_string())?;
         let live = LiveInstance::new(&f.metrics);
-        let (store, handle) = init_env(pool, pre, store).await?;
-        Ok::<_, String>((permit, live, start, store, handle))
+        let (store, entry) = init_env(pool, store).await?;
+        Ok::<_, String>((permit, live, start, store, entry))
     };
-    let (_permit, _live, start, mut store, handle) = match init.await {
+    let (_permit, _live, start, mut store, entry) = match init.await {
         Ok(v) => v,
         Err(message) => {
             tracing::warn!(function = %f.name, environment = env.id, "init failed: {message}");
@@ -517,7 +706,7 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
                         function: f.name.to_string(),
                         message: message.clone(),
                     };
-                    let _ = job.reply.send(Err(fail(f, err)));
+                    job.refuse(fail(f, err));
                 }
             }
             return Some("init_failed");
@@ -533,10 +722,12 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
     env.touch();
     pool.ready.notify_waiters();
     tracing::info!(function = %f.name, environment = env.id, init_ms = start.elapsed().as_millis() as u64, "environment ready");
-    let reason = if pre.is_async {
-        serve_concurrent(pool, env, &mut store, handle).await
-    } else {
-        serve_sequential(pool, env, &mut store, handle).await
+    let is_async = matches!(&f.pre, Pre::Handler(h) if h.is_async);
+    let reason = match entry {
+        Entry::Handler(handle) if is_async => serve_concurrent(pool, env, &mut store, handle).await,
+        Entry::Handler(handle) => serve_sequential(pool, env, &mut store, handle).await,
+        Entry::Http(proxy) => serve_http_sequential(pool, env, &mut store, proxy).await,
+        Entry::Service(service) => serve_http_concurrent(pool, env, &mut store, service).await,
     };
     store.data().flush_logs();
     reason
@@ -545,9 +736,8 @@ async fn run_env(pool: &Arc<ManagedPool>, env: &Arc<Env>) -> Option<&'static str
 /// Instantiates into the fresh `store` and runs `init`.
 async fn init_env(
     pool: &ManagedPool,
-    pre: &HandlerPre,
     mut store: Store<HostState>,
-) -> Result<(Store<HostState>, TypedFunc<HandleParams, HandleResults>), String> {
+) -> Result<(Store<HostState>, Entry), String> {
     let f = &pool.function;
     // The store checks `deadline` on every epoch tick (see `new_store`); one
     // store runs many invocations, so it is set per invocation (or to the
@@ -556,19 +746,53 @@ async fn init_env(
         Some(Instant::now() + Duration::from_millis(pool.cfg.init_timeout_ms));
     let init_timeout = Duration::from_millis(pool.cfg.init_timeout_ms) + TIMEOUT_GRACE;
     let work = async {
-        let instance = pre.instantiate(&mut store).await?;
-        let handle = pre.handle(&mut store, &instance)?;
-        if let Some(init) = pre.init(&mut store, &instance)? {
+        let (entry, init) = match &f.pre {
+            Pre::Handler(pre) => {
+                let instance = pre.instantiate(&mut store).await?;
+                let handle = pre.handle(&mut store, &instance)?;
+                (Entry::Handler(handle), pre.init(&mut store, &instance)?)
+            }
+            Pre::Http(pre) => {
+                let instance = pre
+                    .proxy
+                    .instance_pre()
+                    .instantiate_async(&mut store)
+                    .await?;
+                let proxy = Proxy::new(&mut store, &instance)?;
+                let init = pre
+                    .init
+                    .map(|i| instance.get_typed_func::<(), InitResults>(&mut store, i))
+                    .transpose()?;
+                (Entry::Http(proxy), init)
+            }
+            Pre::HttpService(pre) => {
+                let instance = pre
+                    .service
+                    .instance_pre()
+                    .instantiate_async(&mut store)
+                    .await?;
+                let service = Service::new(&mut store, &instance)?;
+                let init = pre
+                    .init
+                    .map(|i| instance.get_typed_func::<(), InitResults>(&mut store, i))
+                    .transpose()?;
+                (Entry::Service(service), init)
+            }
+            Pre::Durable(_) => {
+                return Ok(Err("durable functions have no managed environments".into()));
+            }
+        };
+        if let Some(init) = init {
             let (result,) = init.call_async(&mut store, ()).await?;
             if let Err(message) = result {
                 return Ok(Err(format!("init returned an error: {message}")));
             }
         }
-        Ok::<_, wasmtime::Error>(Ok(handle))
+        Ok::<_, wasmtime::Error>(Ok(entry))
     };
     let result = tokio::time::timeout(init_timeout, work).await;
     store.data().flush_logs();
-    let handle = match result {
+    let entry = match result {
         Err(_) => {
             return Err(format!(
                 "init timed out after {} ms",
@@ -577,10 +801,10 @@ async fn init_env(
         }
         Ok(Err(e)) => return Err(classify(f, &store, e, true).to_string()),
         Ok(Ok(Err(message))) => return Err(message),
-        Ok(Ok(Ok(handle))) => handle,
+        Ok(Ok(Ok(entry))) => entry,
     };
     store.data_mut().deadline = None;
-    Ok((store, handle))
+    Ok((store, entry))
 }
 
 /// A sync export: one invocation at a time on the reused instance.
@@ -600,9 +824,18 @@ async fn serve_sequential(
             },
             () = env.stop.notified() => return None,
         };
-        if job.reply.is_closed() {
+        if job.abandoned() {
             continue;
         }
+        let Job::Invoke {
+            request_id,
+            payload,
+            reply,
+        } = job
+        else {
+            job.refuse(internal(f, "an http request reached a handler function"));
+            continue;
+        };
         env.in_flight.store(1, Ordering::Relaxed);
         env.max_in_flight.fetch_max(1, Ordering::Relaxed);
         pool.metrics
@@ -610,15 +843,15 @@ async fn serve_sequential(
             .fetch_max(1, Ordering::Relaxed);
         let start = Instant::now();
         store.data().new_log_budget();
-        store.data().begin_request(&job.request_id);
+        store.data().begin_request(&request_id);
         store.data_mut().deadline = Some(start + timeout);
-        let params = (invocation(f, &job.request_id, Duration::ZERO), job.payload);
+        let params = (invocation(f, &request_id, Duration::ZERO), payload);
         let result = tokio::time::timeout(
             timeout + TIMEOUT_GRACE,
             handle.call_async(&mut *store, params),
         )
         .await;
-        store.data().end_request(&job.request_id);
+        store.data().end_request(&request_id);
         store.data_mut().deadline = None;
         env.in_flight.store(0, Ordering::Relaxed);
         env.touch();
@@ -630,16 +863,16 @@ async fn serve_sequential(
         match result {
             Ok(Ok((out,))) => {
                 f.metrics.run.observe(run);
-                let _ = job.reply.send(Ok((output(f, out), timing)));
+                let _ = reply.send(Ok((output(f, out), timing)));
             }
             Ok(Err(e)) => {
                 let err = fail(f, classify(f, store, e, false));
                 let reason = err.reason();
-                let _ = job.reply.send(Err(err));
+                let _ = reply.send(Err(err));
                 return Some(reason);
             }
             Err(_elapsed) => {
-                let _ = job.reply.send(Err(fail(f, timeout_error(f))));
+                let _ = reply.send(Err(fail(f, timeout_error(f))));
                 return Some("timeout");
             }
         }
@@ -648,6 +881,270 @@ async fn serve_sequential(
             return Some("max_requests");
         }
     }
+}
+
+/// A `wasi:http/proxy` export: one request at a time on the reused
+/// instance. The caller gets the response through the outparam as soon as
+/// the guest sets it; the call goes on while the guest writes the body.
+async fn serve_http_sequential(
+    pool: &Arc<ManagedPool>,
+    env: &Env,
+    store: &mut Store<HostState>,
+    proxy: Proxy,
+) -> Option<&'static str> {
+    let f = &pool.function;
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    loop {
+        let job = tokio::select! {
+            job = pool.queue_rx.recv() => match job {
+                Ok(job) => job,
+                Err(_) => return None,
+            },
+            () = env.stop.notified() => return None,
+        };
+        if job.abandoned() {
+            continue;
+        }
+        let Job::Http {
+            request_id,
+            request,
+            out,
+            done,
+        } = job
+        else {
+            job.refuse(internal(f, "an invocation reached an http function"));
+            continue;
+        };
+        let mut view = store.data_mut().http();
+        let resources = view
+            .new_incoming_request(Scheme::Http, request)
+            .and_then(|req| Ok((req, view.new_response_outparam(out)?)));
+        let (req, out) = match resources {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = done.send(Err(fail(f, internal(f, &format!("{e:#}")))));
+                continue;
+            }
+        };
+        env.in_flight.store(1, Ordering::Relaxed);
+        env.max_in_flight.fetch_max(1, Ordering::Relaxed);
+        pool.metrics
+            .max_in_flight_per_environment
+            .fetch_max(1, Ordering::Relaxed);
+        let start = Instant::now();
+        store.data().new_log_budget();
+        store.data().begin_request(&request_id);
+        store.data_mut().deadline = Some(start + timeout);
+        let result = tokio::time::timeout(
+            timeout + TIMEOUT_GRACE,
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut *store, req, out),
+        )
+        .await;
+        store.data().end_request(&request_id);
+        store.data_mut().deadline = None;
+        env.in_flight.store(0, Ordering::Relaxed);
+        env.touch();
+        match result {
+            Ok(Ok(())) => {
+                f.metrics.run.observe(start.elapsed());
+                let _ = done.send(Ok(()));
+            }
+            Ok(Err(e)) => {
+                let err = fail(f, classify(f, store, e, false));
+                let reason = err.reason();
+                let _ = done.send(Err(err));
+                return Some(reason);
+            }
+            Err(_elapsed) => {
+                let _ = done.send(Err(fail(f, timeout_error(f))));
+                return Some("timeout");
+            }
+        }
+        let served = env.served.fetch_add(1, Ordering::Relaxed) + 1;
+        if pool.cfg.max_requests.is_some_and(|m| served >= m) {
+            return Some("max_requests");
+        }
+    }
+}
+
+/// One request of a wasi:http 0.3 service, running.
+struct ServiceCall {
+    /// The id the guest's log lines carry while it runs.
+    request_id: String,
+    out: HttpOut,
+    done: oneshot::Sender<Result<(), InvokeError>>,
+    start: Instant,
+    deadline: Instant,
+}
+
+/// A wasi:http 0.3 service: up to `max_concurrency` requests at once inside
+/// one `Store::run_concurrent`. A request's response goes to its caller as
+/// soon as the guest returns it; its body streams from guest tasks that keep
+/// running in the store.
+async fn serve_http_concurrent(
+    pool: &Arc<ManagedPool>,
+    env: &Env,
+    store: &mut Store<HostState>,
+    service: Service,
+) -> Option<&'static str> {
+    use wasmtime::AsContextMut;
+    use wasmtime_wasi_http::handler::{ExpirationError, Prepared, Proxy as AnyProxy};
+    let f = pool.function.clone();
+    let timeout = Duration::from_millis(f.config.timeout_ms);
+    let capacity = pool.concurrency() as usize;
+    let proxy = AnyProxy::P3(service);
+    // Outside `run_concurrent`, so that a trap that ends it still finds
+    // the callers to answer.
+    let running: Mutex<BTreeMap<u64, ServiceCall>> = Mutex::default();
+    let earliest = || {
+        running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|c| c.deadline)
+            .min()
+    };
+    let outcome = store
+        .run_concurrent(async |accessor| {
+            let mut calls = FuturesUnordered::new();
+            let mut next = 0u64;
+            let mut stopping = false;
+            let mut stop_reason = None;
+            loop {
+                if stopping && calls.is_empty() {
+                    // Let guest tasks still writing response bodies finish
+                    // (within the function's timeout) before the store goes.
+                    let tasks = std::future::poll_fn(|cx| accessor.poll_no_interesting_tasks(cx));
+                    let _ = tokio::time::timeout(timeout, tasks).await;
+                    return Ok(stop_reason);
+                }
+                tokio::select! {
+                    Some((id, ran, response)) = calls.next(), if !calls.is_empty() => {
+                        let call = running.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+                        let Some(call) = call else { continue };
+                        let deadline = earliest();
+                        accessor.with(|mut a| {
+                            a.data_mut().deadline = deadline;
+                            a.data_mut().end_request(&call.request_id);
+                        });
+                        env.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        env.touch();
+                        let response: Result<Result<hyper::Response<HyperOutgoingBody>, wasmtime::Error>, _> = response;
+                        match (ran, response) {
+                            (Err(e), _) => return Err((e, Some(call.done))),
+                            (Ok(_), Ok(Ok(resp))) => {
+                                f.metrics.run.observe(call.start.elapsed());
+                                let _ = call.out.send(Ok(resp));
+                                let _ = call.done.send(Ok(()));
+                            }
+                            (Ok(_), Ok(Err(e))) if e.is::<ExpirationError>() => {
+                                // It may still be running: take no more and
+                                // recycle once the others are done.
+                                let _ = call.done.send(Err(fail(&f, timeout_error(&f))));
+                                stopping = true;
+                                stop_reason = Some("timeout");
+                                continue;
+                            }
+                            (Ok(_), Ok(Err(e))) if e.is::<ServiceErrorCode>() => {
+                                let err = InvokeError::Trap {
+                                    function: f.name.to_string(),
+                                    message: format!("the guest answered with an error code: {e:#}"),
+                                };
+                                let _ = call.done.send(Err(fail(&f, err)));
+                            }
+                            // A trap (or any other failure of the call): the
+                            // store is not to be trusted any more.
+                            (Ok(_), Ok(Err(e))) => return Err((e, Some(call.done))),
+                            (Ok(_), Err(_canceled)) => {
+                                let err = InvokeError::NoResponse { function: f.name.to_string() };
+                                let _ = call.done.send(Err(fail(&f, err)));
+                            }
+                        }
+                        let served = env.served.fetch_add(1, Ordering::Relaxed) + 1;
+                        if pool.cfg.max_requests.is_some_and(|m| served >= m) {
+                            stopping = true;
+                            stop_reason = Some("max_requests");
+                        }
+                    }
+                    job = pool.queue_rx.recv(), if !stopping && calls.len() < capacity => {
+                        let Ok(job) = job else { stopping = true; continue };
+                        if job.abandoned() {
+                            continue;
+                        }
+                        let Job::Http { request_id, request, out, done } = job else {
+                            job.refuse(internal(&f, "an invocation reached an http function"));
+                            continue;
+                        };
+                        let start = Instant::now();
+                        let id = next;
+                        next += 1;
+                        let call = ServiceCall { request_id: request_id.clone(), out, done, start, deadline: start + timeout };
+                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, call);
+                        let deadline = earliest();
+                        let (tx, rx) = futures::channel::oneshot::channel();
+                        let prepared = accessor.with(|mut a| {
+                            a.data_mut().deadline = deadline;
+                            a.data_mut().begin_request(&request_id);
+                            Prepared::new(a.as_context_mut(), &proxy, request, <HostState as WasiHttpView>::http, tx)
+                        });
+                        let prepared = match prepared {
+                            Ok(p) => p,
+                            Err(e) => {
+                                let call = running.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+                                if let Some(call) = call {
+                                    let _ = call.done.send(Err(fail(&f, internal(&f, &format!("{e:#}")))));
+                                }
+                                continue;
+                            }
+                        };
+                        let now = env.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+                        env.max_in_flight.fetch_max(now, Ordering::Relaxed);
+                        pool.metrics.max_in_flight_per_environment.fetch_max(now, Ordering::Relaxed);
+                        if now == 1 {
+                            accessor.with(|mut a| a.data_mut().new_log_budget());
+                        }
+                        calls.push(async move {
+                            let ran = prepared
+                                .run(accessor, tokio::time::sleep(timeout + TIMEOUT_GRACE))
+                                .await;
+                            (id, ran, rx.await)
+                        });
+                    }
+                    () = env.stop.notified(), if !stopping => {
+                        stopping = true;
+                    }
+                }
+            }
+        })
+        .await;
+    env.in_flight.store(0, Ordering::Relaxed);
+    let mut leftover: Vec<ServiceCall> =
+        std::mem::take(&mut *running.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_values()
+            .collect();
+    let (error, mut culprit) = match outcome {
+        Ok(Ok(stopped)) => return stopped,
+        Ok(Err((e, culprit))) => (e, culprit),
+        Err(e) => (e, None),
+    };
+    // The store failed as a whole: with one request in it, that one did it.
+    if culprit.is_none() && leftover.len() == 1 {
+        culprit = leftover.pop().map(|c| c.done);
+    }
+    let err = fail(&f, classify(&f, store, error, false));
+    let reason = err.reason();
+    if let Some(done) = culprit {
+        let _ = done.send(Err(err));
+    }
+    for c in leftover {
+        let _ = c.done.send(Err(fail(
+            &f,
+            pool.recycled_error(&format!("another request in it: {reason}")),
+        )));
+    }
+    Some(reason)
 }
 
 struct Running {
@@ -708,14 +1205,18 @@ async fn serve_concurrent(
                     }
                     job = pool.queue_rx.recv(), if !stopping && calls.len() < capacity => {
                         let Ok(job) = job else { stopping = true; continue };
-                        if job.reply.is_closed() {
+                        if job.abandoned() {
                             continue;
                         }
+                        let Job::Invoke { request_id, payload, reply } = job else {
+                            job.refuse(internal(&f, "an http request reached a handler function"));
+                            continue;
+                        };
                         let start = Instant::now();
                         let deadline = start + timeout;
                         let id = next;
                         next += 1;
-                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Running { reply: job.reply, request_id: job.request_id.clone(), deadline, start });
+                        running.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Running { reply, request_id: request_id.clone(), deadline, start });
                         let now = env.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
                         env.max_in_flight.fetch_max(now, Ordering::Relaxed);
                         pool.metrics.max_in_flight_per_environment.fetch_max(now, Ordering::Relaxed);
@@ -725,9 +1226,9 @@ async fn serve_concurrent(
                             if now == 1 {
                                 a.data_mut().new_log_budget();
                             }
-                            a.data_mut().begin_request(&job.request_id);
+                            a.data_mut().begin_request(&request_id);
                         });
-                        let params = (invocation(&f, &job.request_id, Duration::ZERO), job.payload);
+                        let params = (invocation(&f, &request_id, Duration::ZERO), payload);
                         let call = handle.call_concurrent(accessor, params);
                         calls.push(async move { (id, call.await) });
                     }
