@@ -7,6 +7,8 @@
 //!   execution and as steps/s.
 //! - `durable/checkpoint/100_concurrent`: 100 executions of 10 steps at the
 //!   same time, so group commit shares each fsync; reported as steps/s.
+//! - `durable/checkpoint/1000_concurrent`: the same with 1000 executions
+//!   (at most 200 instances live at once, the rest wait for a place).
 //! - `durable/replay/{10,100,1000}`: one invocation of an execution that has
 //!   N completed steps and waits for a callback: load the state, replay N
 //!   steps from it without running their bodies, suspend again.
@@ -16,55 +18,14 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use lamina::config::{EngineConfig, FunctionConfig};
-use lamina::durable::Durable;
-use lamina::engine::LaminaEngine;
-use lamina::journal::{ExecutionStatus, RedbJournal};
-use lamina::registry::{Function, Registry};
-use std::sync::Arc;
+use lamina::journal::ExecutionStatus;
 use std::time::Duration;
 
+#[path = "support/durable_setup.rs"]
+mod durable_setup;
 #[path = "support/guests.rs"]
 mod guests;
-
-const FUNCTION: &str = "bench-steps";
-
-struct Setup {
-    durable: Arc<Durable>,
-    f: Arc<Function>,
-    _dir: tempfile::TempDir,
-}
-
-fn setup(rt: &tokio::runtime::Runtime) -> Setup {
-    let wasm = guests::guest("durable_cases");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Arc::new(
-        LaminaEngine::new(&EngineConfig {
-            pooling: true,
-            max_instances: 200,
-            max_memory_mb: 128,
-            cache_dir: dir.path().join("cache"),
-        })
-        .expect("engine"),
-    );
-    let registry = Registry::load(&engine, &[FunctionConfig::new(FUNCTION, wasm)]).expect("load");
-    let f = registry.get(FUNCTION).expect("function");
-    let journal = RedbJournal::open_in(dir.path()).expect("journal");
-    let durable = rt
-        .block_on(Durable::start(
-            engine,
-            Arc::new(journal),
-            [f.clone()],
-            Default::default(),
-            None,
-        ))
-        .expect("durable runtime");
-    Setup {
-        durable,
-        f,
-        _dir: dir,
-    }
-}
+use durable_setup::{Setup, setup};
 
 /// Runs one execution of `steps` steps to its end.
 async fn run(s: &Setup, steps: u32) {
@@ -83,7 +44,7 @@ async fn run(s: &Setup, steps: u32) {
 
 fn checkpoint(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let s = setup(&rt);
+    let s = setup(&rt, 200);
     let mut g = c.benchmark_group("durable/checkpoint");
     g.sample_size(10);
     g.throughput(Throughput::Elements(100));
@@ -95,12 +56,19 @@ fn checkpoint(c: &mut Criterion) {
             futures::future::join_all(runs).await;
         })
     });
+    g.throughput(Throughput::Elements(1000 * 10));
+    g.bench_function("1000_concurrent", |b| {
+        b.to_async(&rt).iter(|| async {
+            let runs = (0..1000).map(|_| run(&s, 10));
+            futures::future::join_all(runs).await;
+        })
+    });
     g.finish();
 }
 
 fn replay(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let s = setup(&rt);
+    let s = setup(&rt, 200);
     let mut g = c.benchmark_group("durable/replay");
     g.sample_size(10);
     for steps in [10u32, 100, 1000] {

@@ -139,16 +139,19 @@ impl journal::Host for HostState {
             .time(d.runtime.journal.load_state(&d.arn))
             .await
             .map_err(|e| wasmtime::Error::msg(format!("loading the execution state: {e}")))?;
+        let operations = state.operations.iter().map(op_to_wit).collect();
+        // The rows move into the map: a replay of many operations copies
+        // each one once (into the guest's view), not twice.
         d.ops = state
             .operations
-            .iter()
-            .map(|o| (o.id.clone(), o.clone()))
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
             .collect();
         Ok(wit::ExecutionState {
             arn: d.arn.clone(),
             function_name: d.function.to_string(),
             input: state.input,
-            operations: state.operations.iter().map(op_to_wit).collect(),
+            operations,
             now_ms: now_ms(),
         })
     }
