@@ -71,3 +71,7 @@ step "browser"
 # the chromium package and playwright-core when missing; screenshots in
 # target/browser).
 bash scripts/browser-test.sh
+
+step "quick start"
+# The README's quick-start commands, verbatim, with the AWS CLI v1 from PyPI.
+bash tests/quickstart/run.sh
