@@ -657,7 +657,10 @@ async fn data_plane(
     // A managed http function is served by its pool (unless the pool was
     // just retired for a new standard-mode version).
     let result = match host.pools.get(&f.name).filter(|p| !p.is_retired()) {
-        Some(pool) => pool.serve_http(req.map(BodyExt::boxed_unsync), &request_id).await,
+        Some(pool) => {
+            pool.serve_http(req.map(BodyExt::boxed_unsync), &request_id)
+                .await
+        }
         None => standard::serve_http(&host.engine, &f, req, &request_id).await,
     };
     if too_large.load(Ordering::Relaxed) {

@@ -71,7 +71,8 @@ enum Job {
     Http {
         /// The id the guest's log lines carry.
         request_id: String,
-        request: hyper::Request<HttpBody>,
+        /// Boxed: a request is much larger than the other variant.
+        request: Box<hyper::Request<HttpBody>>,
         out: HttpOut,
         /// How the call ended (a trap, a timeout), for a guest that never
         /// set a response.
@@ -410,7 +411,7 @@ impl ManagedPool {
         let (done, outcome) = oneshot::channel();
         let job = Job::Http {
             request_id: request_id.to_owned(),
-            request,
+            request: Box::new(request),
             out,
             done,
         };
@@ -917,7 +918,7 @@ async fn serve_http_sequential(
         };
         let mut view = store.data_mut().http();
         let resources = view
-            .new_incoming_request(Scheme::Http, request)
+            .new_incoming_request(Scheme::Http, *request)
             .and_then(|req| Ok((req, view.new_response_outparam(out)?)));
         let (req, out) = match resources {
             Ok(r) => r,
@@ -1087,7 +1088,7 @@ async fn serve_http_concurrent(
                         let prepared = accessor.with(|mut a| {
                             a.data_mut().deadline = deadline;
                             a.data_mut().begin_request(&request_id);
-                            Prepared::new(a.as_context_mut(), &proxy, request, <HostState as WasiHttpView>::http, tx)
+                            Prepared::new(a.as_context_mut(), &proxy, *request, <HostState as WasiHttpView>::http, tx)
                         });
                         let prepared = match prepared {
                             Ok(p) => p,
